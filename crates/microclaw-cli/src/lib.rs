@@ -1,0 +1,1 @@
+//! The microclaw command: start, gateway call/status, auth, metrics export, config, audit.

@@ -1,0 +1,8 @@
+//! The layered config: defaults -> file -> environment (`MICROCLAW_<SECTION>__<KEY>`).
+
+mod layers;
+mod sections;
+mod validate;
+
+pub use layers::{load, load_from_str, DEFAULT_CONFIG_TOML};
+pub use sections::*;

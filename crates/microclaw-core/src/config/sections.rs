@@ -1,0 +1,218 @@
+//! The config sections. Every field has a default (see `default-config.toml`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub auth: AuthConfig,
+    pub sessions: SessionsConfig,
+    pub storage: StorageConfig,
+    pub metrics: MetricsConfig,
+    pub observability: ObservabilityConfig,
+    pub agents: AgentsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    pub allowed_origins: Vec<String>,
+    pub behind_tls: bool,
+    pub trust_x_forwarded_for: bool,
+    pub tick_interval_ms: u64,
+    pub handshake_timeout_ms: u64,
+    pub max_payload_bytes: usize,
+    pub max_buffered_bytes: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            host: "127.0.0.1".into(),
+            port: 10961,
+            allowed_origins: vec![],
+            behind_tls: false,
+            trust_x_forwarded_for: false,
+            tick_interval_ms: 15_000,
+            handshake_timeout_ms: 10_000,
+            max_payload_bytes: 1 << 20,
+            max_buffered_bytes: 4 << 20,
+            max_body_bytes: 1 << 20,
+            shutdown_grace_ms: 5_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub login_max_attempts: u32,
+    pub login_window_seconds: u64,
+    pub api_key_rate_limit_per_minute: u32,
+    pub session_remember_days: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            login_max_attempts: 5,
+            login_window_seconds: 60,
+            api_key_rate_limit_per_minute: 240,
+            session_remember_days: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    pub max_inflight_per_session: usize,
+    pub run_timeout_seconds: u64,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig { max_inflight_per_session: 4, run_timeout_seconds: 600 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    Off,
+    #[default]
+    Normal,
+    Full,
+}
+
+impl Synchronous {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Synchronous::Off => "off",
+            Synchronous::Normal => "normal",
+            Synchronous::Full => "full",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub synchronous: Synchronous,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub flush_interval_seconds: u64,
+    pub history_retention_days: u32,
+    pub prometheus_public: bool,
+    pub slo_window_minutes: u32,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            flush_interval_seconds: 10,
+            history_retention_days: 30,
+            prometheus_public: false,
+            slo_window_minutes: 60,
+        }
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObservabilityConfig {
+    pub otlp_enabled: bool,
+    pub otlp_endpoint: String,
+    pub otlp_headers: BTreeMap<String, String>,
+    pub service_name: String,
+    pub otlp_export_interval_seconds: u64,
+    pub otlp_queue_capacity: usize,
+    pub otlp_retry_max_attempts: u32,
+    pub otlp_retry_base_ms: u64,
+    pub otlp_retry_max_ms: u64,
+    pub otlp_timeout_ms: u64,
+}
+
+impl std::fmt::Debug for ObservabilityConfig {
+    // Header values are often credentials: never print them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObservabilityConfig")
+            .field("otlp_enabled", &self.otlp_enabled)
+            .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("otlp_headers", &self.otlp_headers.keys().map(|k| (k, "[redacted]")).collect::<Vec<_>>())
+            .field("service_name", &self.service_name)
+            .field("otlp_queue_capacity", &self.otlp_queue_capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ObservabilityConfig {
+    fn default() -> Self {
+        ObservabilityConfig {
+            otlp_enabled: false,
+            otlp_endpoint: String::new(),
+            otlp_headers: BTreeMap::new(),
+            service_name: "microclaw".into(),
+            otlp_export_interval_seconds: 15,
+            otlp_queue_capacity: 256,
+            otlp_retry_max_attempts: 3,
+            otlp_retry_base_ms: 500,
+            otlp_retry_max_ms: 8000,
+            otlp_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// `[agents]`: `default` names the agent new sessions use; every other key is a backend table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct AgentsConfig {
+    pub default: String,
+    #[serde(flatten)]
+    pub backends: BTreeMap<String, AgentBackendConfig>,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        AgentsConfig { default: "builtin".into(), backends: BTreeMap::new() }
+    }
+}
+
+/// One configured agent backend (`kind = "openai"` is the only kind today).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentBackendConfig {
+    pub kind: String,
+    pub base_url: String,
+    pub model: String,
+    /// Name of the environment variable holding the provider key (the key never goes in the file).
+    pub api_key_env: Option<String>,
+    pub name: Option<String>,
+    pub request_timeout_ms: u64,
+    pub max_retries: u32,
+    pub tool_timeout_ms: u64,
+}
+
+impl Default for AgentBackendConfig {
+    fn default() -> Self {
+        AgentBackendConfig {
+            kind: "openai".into(),
+            base_url: String::new(),
+            model: String::new(),
+            api_key_env: None,
+            name: None,
+            request_timeout_ms: 120_000,
+            max_retries: 2,
+            tool_timeout_ms: 10_000,
+        }
+    }
+}
