@@ -1,1 +1,20 @@
-//! The operations of the console (one async function each), auth, audit and self-check; transport-free.
+//! The console's operations, transport-free: the `Engine` (store + metrics + runs + auth),
+//! credentials, the audit trail and the config self-check. The gateway's HTTP routes and
+//! bridge methods are thin adapters over the functions in [`ops`].
+
+pub mod audit;
+pub mod auth;
+mod engine;
+pub mod events;
+pub mod ops;
+pub mod presence;
+pub mod principal;
+pub mod self_check;
+
+pub use engine::{Engine, EngineOptions, DB_FILE_NAME};
+pub use events::EngineEvent;
+pub use presence::{Presence, PresenceEntry};
+pub use principal::{Principal, PrincipalKind};
+
+pub use microclaw_core as core;
+pub use microclaw_core::{Error, ErrorCode, Result};

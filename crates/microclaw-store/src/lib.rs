@@ -1,1 +1,22 @@
 //! SQLite session store: migrations, one module per table, WAL, a writer and a read pool.
+//!
+//! `Store::open(path, sync)` creates and migrates the database; every method commits before it
+//! returns. Errors are `microclaw_core::Error`: UNAVAILABLE when the database is busy or the
+//! store is closed, INTERNAL_ERROR (saying what failed) for other SQLite failures.
+
+mod migrations;
+mod sql_error;
+mod store;
+
+pub mod messages;
+pub mod metrics_history;
+pub mod runs;
+pub mod session_fork;
+pub mod sessions;
+
+pub use messages::{MessageRow, MESSAGE_ROLES};
+pub use migrations::SCHEMA_VERSION;
+pub use runs::{RunRow, RUN_END_STATES};
+pub use session_fork::TreeNode;
+pub use sessions::{ListQuery, SessionPatch, SessionRow, PREVIEW_CHARS};
+pub use store::{Store, BUSY_TIMEOUT, READ_POOL_SIZE};

@@ -1,0 +1,203 @@
+//! The engine: one store, one metrics engine, one run registry, the credentials, and the
+//! event fan-out. Both transports (and the desktop shell) hold an `Arc<Engine>`.
+
+use crate::auth::{api_keys::ApiKeys, login_sessions, passwords, secret, throttle::LoginThrottle};
+use crate::events::EngineEvent;
+use crate::presence::Presence;
+use crate::principal::{Principal, PrincipalKind};
+use microclaw_agent::{AgentSet, RunRegistry};
+use microclaw_core::{Config, Error, Result, ScopeSet, SharedClock, SystemClock};
+use microclaw_metrics::{Metrics, MetricsEngine};
+use microclaw_store::Store;
+use parking_lot::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+pub const DB_FILE_NAME: &str = "microclaw.db";
+
+pub struct EngineOptions {
+    pub data_dir: PathBuf,
+    pub config: Config,
+    /// Defaults to the system clock; tests pass a `ManualClock`.
+    pub clock: Option<SharedClock>,
+}
+
+pub struct Engine {
+    config: Config,
+    data_dir: PathBuf,
+    clock: SharedClock,
+    started_at_ms: i64,
+    store: Store,
+    metrics: Arc<Metrics>,
+    metrics_engine: Arc<MetricsEngine>,
+    runs: Arc<RunRegistry>,
+    pub(crate) api_keys: ApiKeys,
+    pub(crate) login_throttle: LoginThrottle,
+    setup_token: Mutex<Option<String>>,
+    launch_token: String,
+    events: broadcast::Sender<EngineEvent>,
+    presence: Presence,
+    background: CancellationToken,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("data_dir", &self.data_dir).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens (creating and migrating) the store in `data_dir` and builds the engine.
+    pub fn open(opts: EngineOptions) -> Result<Arc<Engine>> {
+        let EngineOptions { data_dir, config, clock } = opts;
+        create_private_dir(&data_dir)?;
+        let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let now = clock.now_ms();
+        let store = Store::open(&data_dir.join(DB_FILE_NAME), config.storage.synchronous)?;
+        let interrupted = store.runs_mark_interrupted(now)?;
+        if interrupted > 0 {
+            tracing::info!("{interrupted} run(s) interrupted by the previous stop were marked aborted");
+        }
+        let secret = secret::load_or_create(&data_dir)?;
+        let metrics = Metrics::new(clock.clone(), &config.metrics);
+        let metrics_engine = MetricsEngine::new(metrics.clone(), store.clone(), clock.clone(), &config);
+        let setup_token = if passwords::has_password(&store)? { None } else { Some(crate::auth::random_hex(16)) };
+        let (events, _) = broadcast::channel(1024);
+        let engine = Arc::new_cyclic(|weak: &Weak<Engine>| {
+            let agents = crate::ops::agent_tools::build_agent_set(&config, weak.clone());
+            let runs = RunRegistry::new(store.clone(), metrics.clone(), agents, clock.clone(), &config.sessions);
+            Engine {
+                launch_token: format!("mlt_{}", crate::auth::random_hex(24)),
+                config,
+                data_dir,
+                clock,
+                started_at_ms: now,
+                store,
+                metrics,
+                metrics_engine,
+                runs,
+                api_keys: ApiKeys::new(secret),
+                login_throttle: LoginThrottle::default(),
+                setup_token: Mutex::new(setup_token),
+                events,
+                presence: Presence::default(),
+                background: CancellationToken::new(),
+            }
+        });
+        Ok(engine)
+    }
+
+    /// Starts the background loops (metrics flush, OTLP, alert fan-out). Needs a tokio runtime.
+    pub fn start_background(self: &Arc<Self>) {
+        self.metrics_engine.spawn(self.background.clone());
+        crate::ops::alerts::spawn_alert_fanout(self.clone(), self.background.clone());
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+    pub fn metrics_engine(&self) -> &Arc<MetricsEngine> {
+        &self.metrics_engine
+    }
+    pub fn runs(&self) -> &Arc<RunRegistry> {
+        &self.runs
+    }
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+    pub fn started_at_ms(&self) -> i64 {
+        self.started_at_ms
+    }
+    pub fn uptime_ms(&self) -> i64 {
+        (self.now_ms() - self.started_at_ms).max(0)
+    }
+    pub fn presence(&self) -> &Presence {
+        &self.presence
+    }
+    pub fn launch_token(&self) -> &str {
+        &self.launch_token
+    }
+    /// The one-time setup token, while no password is set.
+    pub fn setup_token(&self) -> Option<String> {
+        self.setup_token.lock().clone()
+    }
+    pub(crate) fn close_setup(&self) {
+        *self.setup_token.lock() = None;
+    }
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
+    }
+    pub fn emit(&self, event: EngineEvent) {
+        // No receivers is fine: nobody is connected.
+        let _ = self.events.send(event);
+    }
+
+    /// Graceful stop: tell clients, let runs finish within the grace period (then abort
+    /// them), flush metrics and close the database.
+    pub async fn shutdown(&self, reason: &str) {
+        self.emit(EngineEvent::Shutdown { reason: reason.to_string() });
+        self.runs.shutdown(Duration::from_millis(self.config.server.shutdown_grace_ms)).await;
+        self.background.cancel();
+        if let Err(e) = self.metrics_engine.flush() {
+            tracing::warn!("final metrics flush failed: {e}");
+        }
+        self.store.close();
+    }
+
+    /// An API key (`mk_…`) or the desktop shell's launch token.
+    pub fn authenticate_token(&self, token: &str) -> Result<Principal> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(Error::unauthorized("missing token: expected an API key (mk_…)"));
+        }
+        if token.starts_with("mlt_") {
+            let ok: bool = subtle::ConstantTimeEq::ct_eq(token.as_bytes(), self.launch_token.as_bytes()).into();
+            return if ok {
+                Ok(Principal { kind: PrincipalKind::Launch, scopes: ScopeSet::all(), actor: "launch".into(), csrf: None })
+            } else {
+                Err(Error::unauthorized("invalid launch token"))
+            };
+        }
+        self.api_keys.authenticate(&self.store, token, self.config.auth.api_key_rate_limit_per_minute, self.now_ms())
+    }
+
+    /// A login session from the `mc_session` cookie.
+    pub fn authenticate_cookie(&self, session_id: &str) -> Result<Principal> {
+        login_sessions::authenticate(&self.store, session_id, self.now_ms())
+    }
+
+    /// The operator password, under the login throttle for `client_addr`.
+    pub fn authenticate_password(&self, client_addr: &str, password: &str) -> Result<Principal> {
+        crate::ops::auth::check_password(self, client_addr, password)?;
+        Ok(Principal { kind: PrincipalKind::Password, scopes: ScopeSet::all(), actor: "password".into(), csrf: None })
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::internal(format!("cannot create data dir {}: {e}", dir.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}

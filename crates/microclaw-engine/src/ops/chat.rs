@@ -1,0 +1,132 @@
+//! Run operations: send a message, spawn a task session, abort, kill, control, wait.
+
+use crate::audit::{self, kind};
+use crate::engine::Engine;
+use crate::events::EngineEvent;
+use crate::principal::Principal;
+use microclaw_agent::{RunOutcome, StartOutcome, StartRun};
+use microclaw_core::{normalize_session_key, Error, Result};
+use microclaw_store::SessionPatch;
+use serde_json::{json, Value};
+
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+fn check_message(message: &str) -> Result<()> {
+    if message.trim().is_empty() {
+        return Err(Error::invalid("message is empty: expected a non-empty string"));
+    }
+    if message.len() > MAX_MESSAGE_BYTES {
+        return Err(Error::invalid(format!(
+            "message is {} bytes: expected at most {MAX_MESSAGE_BYTES}",
+            message.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Starts a run in `key` (creating the session when new). The returned outcome holds the
+/// run's release gate: the caller sends its response first, then releases the events.
+pub fn send(engine: &Engine, key: Option<&str>, message: &str, idempotency_key: Option<&str>) -> Result<(String, StartOutcome)> {
+    let key = normalize_session_key(key)?;
+    check_message(message)?;
+    let existed = engine.store().session_get(&key)?.is_some();
+    let outcome = engine.runs().start(StartRun {
+        session_key: key.clone(),
+        message: message.to_string(),
+        idempotency_key: idempotency_key.map(str::trim).filter(|k| !k.is_empty()).map(str::to_string),
+        timeout_secs: None,
+        agent_id: None,
+    })?;
+    if !outcome.existing {
+        engine.emit(EngineEvent::SessionsChanged { key: key.clone(), reason: if existed { "updated" } else { "created" } });
+    }
+    Ok((key, outcome))
+}
+
+/// Sends and waits for the run to end (HTTP `POST /api/send`).
+pub async fn send_and_wait(engine: &Engine, key: Option<&str>, message: &str) -> Result<(String, String, RunOutcome)> {
+    let (key, outcome) = send(engine, key, message, None)?;
+    let run_id = outcome.run_id.clone();
+    outcome.release();
+    let result = engine
+        .runs()
+        .wait(&run_id)
+        .await
+        .ok_or_else(|| Error::internal(format!("run {run_id} vanished before it ended")))?;
+    Ok((key, run_id, result))
+}
+
+/// `sessions.spawn`: a new `spawn:<hex>` session running `task`.
+pub fn spawn(
+    engine: &Engine,
+    task: &str,
+    label: Option<&str>,
+    model: Option<&str>,
+    run_timeout_seconds: Option<u64>,
+) -> Result<(String, Option<String>, String, Option<u64>, StartOutcome)> {
+    check_message(task)?;
+    let agent_id = match model.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => Some(engine.runs().resolve_agent(m)?),
+        None => None,
+    };
+    let key = format!("spawn:{}", uuid::Uuid::new_v4().simple());
+    let label = label.map(str::trim).filter(|l| !l.is_empty()).map(str::to_string);
+    let patch = SessionPatch { label: Some(label.clone()), agent_id: Some(agent_id.clone()), ..Default::default() };
+    engine.store().session_patch(&key, &patch, true, engine.now_ms())?;
+    let timeout = run_timeout_seconds.or(match engine.config().sessions.run_timeout_seconds {
+        0 => None,
+        s => Some(s),
+    });
+    let outcome = engine.runs().start(StartRun {
+        session_key: key.clone(),
+        message: task.to_string(),
+        idempotency_key: None,
+        timeout_secs: timeout,
+        agent_id: agent_id.clone(),
+    })?;
+    engine.emit(EngineEvent::SessionsChanged { key: key.clone(), reason: "created" });
+    let model_name = engine.runs().agent_model(agent_id.as_deref());
+    Ok((key, label, model_name, timeout, outcome))
+}
+
+/// Aborts the session's runs (or one run); returns the aborted run ids.
+pub fn abort(engine: &Engine, key: Option<&str>, run_id: Option<&str>) -> Result<(String, Vec<String>)> {
+    let key = normalize_session_key(key)?;
+    let ids = engine.runs().abort(&key, run_id.map(str::trim).filter(|r| !r.is_empty()));
+    Ok((key, ids))
+}
+
+/// Kills every active run of the session.
+pub fn kill(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, usize)> {
+    let key = normalize_session_key(key)?;
+    let n = engine.runs().kill(&key);
+    audit::record_by(engine, who, kind::SESSION_KILLED, Some(&key), json!({"aborted": n}));
+    Ok((key, n))
+}
+
+/// A `{type:"control", action}` message: abort, pause or resume, enforced.
+pub fn control(engine: &Engine, key: Option<&str>, message: &Value) -> Result<Value> {
+    let key = normalize_session_key(key)?;
+    let action = message.get("action").and_then(Value::as_str).unwrap_or("").trim().to_ascii_lowercase();
+    let (applied, reason) = match action.as_str() {
+        "abort" => {
+            let n = engine.runs().abort(&key, None).len();
+            (n > 0, if n == 0 { Some("no active run") } else { None })
+        }
+        "pause" => (engine.runs().pause(&key), None),
+        "resume" => {
+            let was = engine.runs().resume(&key);
+            (was, if was { None } else { Some("session was not paused") })
+        }
+        other => {
+            return Err(Error::invalid(format!(
+                "invalid sessions.send params: control action '{other}': expected one of abort, pause, resume"
+            )))
+        }
+    };
+    let mut out = json!({"ok": true, "action": action, "applied": applied, "key": key, "sessionKey": key});
+    if let Some(r) = reason {
+        out["reason"] = json!(r);
+    }
+    Ok(out)
+}

@@ -1,0 +1,12 @@
+//! Every operation of the console, written once. HTTP routes and bridge methods call these.
+//! Scope checks belong to the transports (one table each); the functions here validate their
+//! inputs and return `microclaw_core::Error` with a message naming what was wrong.
+
+pub mod agent_tools;
+pub mod agents;
+pub mod alerts;
+pub mod auth;
+pub mod chat;
+pub mod config;
+pub mod sessions;
+pub mod status;

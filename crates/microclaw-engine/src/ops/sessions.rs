@@ -1,0 +1,189 @@
+//! Session operations: list, history, tree, fork, delete, reset, settings.
+
+use crate::audit::{self, kind};
+use crate::engine::Engine;
+use crate::events::EngineEvent;
+use crate::principal::Principal;
+use microclaw_core::{normalize_session_key, Error, ReasoningLevel, Result, ThinkingLevel, VerboseLevel};
+use microclaw_store::{ListQuery, MessageRow, SessionPatch, SessionRow, TreeNode};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub const MAX_LIST_LIMIT: u32 = 1000;
+pub const MAX_HISTORY_LIMIT: u32 = 1000;
+pub const MAX_TREE_LIMIT: u32 = 100_000;
+
+/// A session row as both transports show it (camelCase, like the bridge's `sessions.list`).
+pub fn session_json(engine: &Engine, r: &SessionRow) -> Value {
+    json!({
+        "key": r.key, "sessionKey": r.key, "label": r.label,
+        "parentKey": r.parent_key, "forkPoint": r.fork_point,
+        "createdAt": r.created_at, "updatedAt": r.updated_at,
+        "lastMessagePreview": r.last_message_preview, "messageCount": r.message_count,
+        "thinkingLevel": r.thinking_level.as_str(), "verboseLevel": r.verbose_level.as_str(),
+        "reasoningLevel": r.reasoning_level.as_str(), "agentId": r.agent_id,
+        "hasActiveRun": engine.runs().has_active(&r.key),
+    })
+}
+
+/// The settings block returned by the set* methods.
+pub fn settings_json(r: &SessionRow) -> Value {
+    json!({"label": r.label, "thinkingLevel": r.thinking_level.as_str(),
+           "verboseLevel": r.verbose_level.as_str(), "reasoningLevel": r.reasoning_level.as_str()})
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListParams {
+    pub limit: Option<u32>,
+    pub offset: Option<u64>,
+    pub search: Option<String>,
+}
+
+pub struct SessionsPage {
+    pub sessions: Vec<Value>,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+pub fn list(engine: &Engine, p: ListParams) -> Result<SessionsPage> {
+    let limit = p.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_LIST_LIMIT {
+        return Err(Error::invalid(format!("limit = {limit}: expected 1..{MAX_LIST_LIMIT}")));
+    }
+    let offset = p.offset.unwrap_or(0);
+    let search = p.search.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (rows, total) = engine.store().sessions_list(&ListQuery { limit, offset, search })?;
+    let has_more = (offset + rows.len() as u64) < total as u64;
+    Ok(SessionsPage { sessions: rows.iter().map(|r| session_json(engine, r)).collect(), total, has_more })
+}
+
+pub struct HistoryPage {
+    pub key: String,
+    pub messages: Vec<MessageRow>,
+    pub has_more: bool,
+}
+
+/// Messages oldest first; an unknown session is NOT_FOUND (and nothing is created).
+pub fn history(engine: &Engine, key: Option<&str>, limit: Option<u32>, before: Option<i64>) -> Result<HistoryPage> {
+    let key = normalize_session_key(key)?;
+    let limit = limit.unwrap_or(200);
+    if limit == 0 || limit > MAX_HISTORY_LIMIT {
+        return Err(Error::invalid(format!("limit = {limit}: expected 1..{MAX_HISTORY_LIMIT}")));
+    }
+    match engine.store().messages_page(&key, limit, before)? {
+        Some((messages, has_more)) => Ok(HistoryPage { key, messages, has_more }),
+        None => Err(Error::not_found(format!("session '{key}' not found"))),
+    }
+}
+
+/// A message in the bridge's content-block form.
+pub fn message_json(m: &MessageRow) -> Value {
+    json!({"id": m.id, "role": m.role, "content": [{"type": "text", "text": m.text}], "timestamp": m.created_at})
+}
+
+pub fn tree(engine: &Engine, root: Option<&str>, limit: Option<u32>) -> Result<Vec<TreeNode>> {
+    let limit = limit.unwrap_or(1000);
+    if limit == 0 || limit > MAX_TREE_LIMIT {
+        return Err(Error::invalid(format!("limit = {limit}: expected 1..{MAX_TREE_LIMIT}")));
+    }
+    let root = match root.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => Some(normalize_session_key(Some(r))?),
+        None => None,
+    };
+    engine.store().sessions_tree(root.as_deref(), limit)
+}
+
+pub fn tree_node_json(n: &TreeNode) -> Value {
+    json!({"session_key": n.key, "parent_session_key": n.parent_key, "fork_point": n.fork_point,
+           "label": n.label, "created_at": n.created_at, "updated_at": n.updated_at,
+           "message_count": n.message_count})
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ForkResult {
+    pub ok: bool,
+    pub source_session_key: String,
+    pub target_session_key: String,
+    pub fork_point: i64,
+}
+
+pub fn fork(engine: &Engine, who: &Principal, source: Option<&str>, target: Option<&str>, fork_point: Option<i64>) -> Result<ForkResult> {
+    let source = normalize_session_key(source)?;
+    let target = match target.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => normalize_session_key(Some(t))?,
+        None => format!("{source}-fork-{}", &crate::auth::random_hex(4)),
+    };
+    if source == target {
+        return Err(Error::invalid("source and target session keys are the same: expected a new target key"));
+    }
+    if let Some(fp) = fork_point {
+        if fp < 0 {
+            return Err(Error::invalid(format!("fork_point = {fp}: expected 0 or more")));
+        }
+    }
+    let row = engine.store().session_fork(&source, &target, fork_point, engine.now_ms())?;
+    let fork_point = row.fork_point.unwrap_or(row.message_count);
+    audit::record_by(engine, who, kind::SESSION_FORKED, Some(&source), json!({"target": target, "fork_point": fork_point}));
+    engine.emit(EngineEvent::SessionsChanged { key: target.clone(), reason: "forked" });
+    Ok(ForkResult { ok: true, source_session_key: source, target_session_key: target, fork_point })
+}
+
+/// Deletes a session and its messages (not its forks). Unknown → false, nothing created.
+pub fn delete(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, bool)> {
+    let key = normalize_session_key(key)?;
+    engine.runs().kill(&key);
+    let deleted = engine.store().session_delete(&key)?;
+    if deleted {
+        audit::record_by(engine, who, kind::SESSION_DELETED, Some(&key), json!({}));
+        engine.emit(EngineEvent::SessionsChanged { key: key.clone(), reason: "deleted" });
+    }
+    Ok((key, deleted))
+}
+
+/// Clears a session's messages, keeping its label and levels.
+pub fn reset(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, bool)> {
+    let key = normalize_session_key(key)?;
+    engine.runs().kill(&key);
+    let reset = engine.store().session_reset(&key, engine.now_ms())?;
+    if reset {
+        audit::record_by(engine, who, kind::SESSION_RESET, Some(&key), json!({}));
+        engine.emit(EngineEvent::SessionsChanged { key: key.clone(), reason: "updated" });
+    }
+    Ok((key, reset))
+}
+
+/// Settings as parsed strings; `Some(None)` clears the label.
+#[derive(Debug, Default, Clone)]
+pub struct SettingsParams {
+    pub label: Option<Option<String>>,
+    pub thinking_level: Option<String>,
+    pub verbose_level: Option<String>,
+    pub reasoning_level: Option<String>,
+}
+
+/// Applies settings (creating the session if missing). Only the given fields change.
+pub fn patch(engine: &Engine, key: Option<&str>, p: SettingsParams) -> Result<SessionRow> {
+    let key = normalize_session_key(key)?;
+    let label = match p.label {
+        Some(Some(l)) => {
+            let l = l.trim().to_string();
+            if l.chars().count() > 200 {
+                return Err(Error::invalid("label is longer than 200 characters"));
+            }
+            Some(if l.is_empty() { None } else { Some(l) })
+        }
+        other => other,
+    };
+    let patch = SessionPatch {
+        label,
+        thinking_level: p.thinking_level.as_deref().map(ThinkingLevel::parse).transpose()?,
+        verbose_level: p.verbose_level.as_deref().map(VerboseLevel::parse).transpose()?,
+        reasoning_level: p.reasoning_level.as_deref().map(ReasoningLevel::parse).transpose()?,
+        agent_id: None,
+    };
+    let Some((row, created)) = engine.store().session_patch(&key, &patch, true, engine.now_ms())? else {
+        return Err(Error::internal(format!("session '{key}' could not be created")));
+    };
+    engine.emit(EngineEvent::SessionsChanged { key, reason: if created { "created" } else { "updated" } });
+    Ok(row)
+}

@@ -1,0 +1,178 @@
+//! SLO values over rolling windows, the 28-day error budget, and burn rates.
+//!
+//! Targets and alert thresholds are the runbook's: success 0.995 (alert < 0.99),
+//! e2e latency p95 6000 ms (alert > 10000), tool reliability 0.985 (alert < 0.97),
+//! scheduler recoverability 1.0 over 7 days (alert < 0.999).
+
+use serde_json::{json, Map, Value};
+
+use crate::aggregate::{trailing_windows, Aggregate};
+use crate::delta::Delta;
+
+pub const SUCCESS_TARGET: f64 = 0.995;
+pub const SUCCESS_ALERT: f64 = 0.99;
+pub const LATENCY_TARGET_MS: u64 = 6000;
+pub const LATENCY_ALERT_MS: u64 = 10_000;
+pub const TOOL_TARGET: f64 = 0.985;
+pub const TOOL_ALERT: f64 = 0.97;
+pub const SCHEDULER_TARGET: f64 = 1.0;
+pub const SCHEDULER_ALERT: f64 = 0.999;
+pub const BUDGET_DAYS: u32 = 28;
+
+/// The windows reported under `windows`.
+pub const REPORTED: [(&str, u32); 5] = [("5m", 5), ("1h", 60), ("6h", 360), ("24h", 1440), ("7d", 10_080)];
+/// Windows the burn-rate alerts need beyond the reported ones.
+const ALERT_ONLY: [(&str, u32); 1] = [("30m", 30)];
+
+/// A window's SLO values.
+#[derive(Debug, Clone, Default)]
+pub struct WindowValues {
+    pub ok: u64,
+    pub error: u64,
+    pub latency_p95_ms: u64,
+    pub latency_samples: u64,
+    pub tool_success: u64,
+    pub tool_error: u64,
+    pub tool_blocks: u64,
+    pub scheduler_runs: u64,
+    pub scheduler_success: u64,
+}
+
+fn ratio(good: u64, bad: u64) -> f64 {
+    if good + bad == 0 {
+        1.0
+    } else {
+        good as f64 / (good + bad) as f64
+    }
+}
+
+impl WindowValues {
+    pub fn from_aggregate(a: &Aggregate) -> Self {
+        let d = &a.delta;
+        WindowValues {
+            ok: d.request_ok,
+            error: d.request_error,
+            latency_p95_ms: a.latency.quantile(0.95),
+            latency_samples: a.latency.count(),
+            tool_success: d.tool_success,
+            tool_error: d.tool_error,
+            tool_blocks: d.tool_policy_blocks,
+            scheduler_runs: d.scheduler_runs,
+            scheduler_success: d.scheduler_success,
+        }
+    }
+    pub fn requests(&self) -> u64 {
+        self.ok + self.error
+    }
+    pub fn success_rate(&self) -> f64 {
+        ratio(self.ok, self.error)
+    }
+    pub fn tool_reliability(&self) -> f64 {
+        ratio(self.tool_success, self.tool_error)
+    }
+    pub fn scheduler_rate(&self) -> f64 {
+        ratio(self.scheduler_success, self.scheduler_runs.saturating_sub(self.scheduler_success))
+    }
+    /// How fast the success-rate error budget burns: error ratio / (1 - target). 0 with no data.
+    pub fn burn_rate(&self) -> f64 {
+        if self.requests() == 0 {
+            0.0
+        } else {
+            (1.0 - self.success_rate()) / (1.0 - SUCCESS_TARGET)
+        }
+    }
+}
+
+/// Every window the summary and the alerts need, computed in one pass over the rows.
+#[derive(Debug, Clone)]
+pub struct SloReport {
+    pub computed_at: i64,
+    pub value_window_minutes: u32,
+    /// The `value` window (config `metrics.slo_window_minutes`, default 60).
+    pub value: WindowValues,
+    pub reported: Vec<(&'static str, WindowValues)>,
+    pub alert_windows: Vec<(&'static str, WindowValues)>,
+    pub budget: WindowValues,
+}
+
+impl SloReport {
+    /// `rows`: minute deltas (ascending or not) covering at least the budget period;
+    /// `live`: what has not been flushed yet.
+    pub fn compute(rows: &[(i64, Delta)], live: &Delta, now_ms: i64, value_window_minutes: u32) -> SloReport {
+        let value_window_minutes = value_window_minutes.max(1);
+        let mut minutes: Vec<u32> = vec![value_window_minutes, BUDGET_DAYS * 1440];
+        minutes.extend(REPORTED.iter().map(|(_, m)| *m));
+        minutes.extend(ALERT_ONLY.iter().map(|(_, m)| *m));
+        let aggs = trailing_windows(rows, live, now_ms, &minutes);
+        let vals: Vec<WindowValues> = aggs.iter().map(WindowValues::from_aggregate).collect();
+        let reported = REPORTED.iter().zip(&vals[2..]).map(|((n, _), v)| (*n, v.clone())).collect();
+        let alert_windows =
+            ALERT_ONLY.iter().zip(&vals[2 + REPORTED.len()..]).map(|((n, _), v)| (*n, v.clone())).collect();
+        SloReport {
+            computed_at: now_ms,
+            value_window_minutes,
+            value: vals[0].clone(),
+            budget: vals[1].clone(),
+            reported,
+            alert_windows,
+        }
+    }
+
+    /// A window by name ("5m", "30m", "1h", "6h", "24h", "7d").
+    pub fn window(&self, name: &str) -> Option<&WindowValues> {
+        self.reported.iter().chain(self.alert_windows.iter()).find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    fn windows_json(&self, f: impl Fn(&WindowValues) -> Value) -> Value {
+        Value::Object(self.reported.iter().map(|(n, v)| (n.to_string(), f(v))).collect::<Map<_, _>>())
+    }
+
+    /// The `slo` object of `/api/metrics/summary`.
+    pub fn slo_json(&self) -> Value {
+        let v = &self.value;
+        let week = self.window("7d").cloned().unwrap_or_default();
+        json!({
+            "request_success_rate": {
+                "value": v.success_rate(), "target": SUCCESS_TARGET, "burn_alert": SUCCESS_ALERT,
+                "sample_size": v.requests(), "window_minutes": self.value_window_minutes,
+                "windows": self.windows_json(|w| json!({
+                    "value": w.success_rate(), "sample_size": w.requests(), "burn_rate": w.burn_rate() })),
+            },
+            "e2e_latency_p95_ms": {
+                "value": v.latency_p95_ms, "target": LATENCY_TARGET_MS, "burn_alert": LATENCY_ALERT_MS,
+                "sample_size": v.latency_samples, "window_minutes": self.value_window_minutes,
+                "windows": self.windows_json(|w| json!({ "value": w.latency_p95_ms, "sample_size": w.latency_samples })),
+            },
+            "tool_reliability": {
+                "value": v.tool_reliability(), "target": TOOL_TARGET, "burn_alert": TOOL_ALERT,
+                "success": v.tool_success, "error": v.tool_error, "policy_block_excluded": v.tool_blocks,
+                "sample_size": v.tool_success + v.tool_error,
+                "windows": self.windows_json(|w| json!({
+                    "value": w.tool_reliability(), "sample_size": w.tool_success + w.tool_error })),
+            },
+            "scheduler_recoverability_7d": {
+                "value": week.scheduler_rate(), "target": SCHEDULER_TARGET, "burn_alert": SCHEDULER_ALERT,
+                "runs_7d": week.scheduler_runs, "success_7d": week.scheduler_success,
+                "sample_size": week.scheduler_runs,
+            },
+        })
+    }
+
+    /// The `error_budget` object: the success-rate budget over 28 days.
+    pub fn error_budget_json(&self) -> Value {
+        let b = &self.budget;
+        let allowed = (1.0 - SUCCESS_TARGET) * b.requests() as f64;
+        let consumed = b.error as f64;
+        let remaining_ratio = if b.requests() == 0 {
+            1.0
+        } else if allowed <= 0.0 {
+            0.0
+        } else {
+            1.0 - consumed / allowed
+        };
+        json!({ "request_success_rate": {
+            "period_days": BUDGET_DAYS, "allowed": allowed, "consumed": consumed,
+            "remaining_ratio": remaining_ratio, "sample_size": b.requests(),
+        }})
+    }
+}

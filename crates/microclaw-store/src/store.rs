@@ -1,0 +1,199 @@
+//! `Store`: one writer connection behind a mutex plus a small pool of read connections, all on
+//! one WAL-mode SQLite file. Every write runs in an IMMEDIATE transaction that is committed
+//! before the call returns.
+
+use crate::migrations;
+use crate::sql_error::SqlContext;
+use microclaw_core::config::Synchronous;
+use microclaw_core::{Error, Result};
+use parking_lot::Mutex;
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How many read connections the pool keeps.
+pub const READ_POOL_SIZE: usize = 4;
+/// How long a connection waits for another connection's (or process's) lock before UNAVAILABLE.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The session store. Cheap to clone (an `Arc` inside); `Send + Sync`.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    closed: AtomicBool,
+    writer: Mutex<Option<Connection>>,
+    readers: Vec<Mutex<Option<Connection>>>,
+    next_reader: AtomicUsize,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.inner.path).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating the file and its directory when missing) and migrates the database.
+    pub fn open(path: &Path, sync: Synchronous) -> Result<Store> {
+        prepare_dir(path)?;
+        let existed = path.exists();
+        let mut writer = connect(path, sync)?;
+        restrict_file_mode(path, existed)?;
+        writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .ctx(&format!("opening database {} (enabling WAL)", path.display()))?;
+        migrations::migrate(&mut writer, path)?;
+        let mut readers = Vec::with_capacity(READ_POOL_SIZE);
+        for _ in 0..READ_POOL_SIZE {
+            let conn = connect(path, sync)?;
+            conn.execute_batch("PRAGMA query_only = ON")
+                .ctx("configuring a read connection")?;
+            readers.push(Mutex::new(Some(conn)));
+        }
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                closed: AtomicBool::new(false),
+                writer: Mutex::new(Some(writer)),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Checkpoints the WAL into the main file and closes every connection; later calls fail
+    /// with UNAVAILABLE. Calling it twice is harmless.
+    pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        for r in &self.inner.readers {
+            r.lock().take();
+        }
+        if let Some(conn) = self.inner.writer.lock().take() {
+            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+                tracing::warn!(error = %e, "WAL checkpoint at close failed");
+            }
+            if let Err((_, e)) = conn.close() {
+                tracing::warn!(error = %e, "closing the database writer failed");
+            }
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when healthy, otherwise the problems, one per line.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.read(|c| {
+            let mut stmt = c.prepare("PRAGMA integrity_check").ctx("running integrity_check")?;
+            let lines = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .ctx("running integrity_check")?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .ctx("reading integrity_check results")?;
+            Ok(lines.join("\n"))
+        })
+    }
+
+    /// Runs `f` inside an IMMEDIATE transaction on the writer and commits before returning.
+    /// An error from `f` rolls everything back.
+    pub(crate) fn write<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
+        let mut guard = self.inner.writer.lock();
+        let conn = match guard.as_mut() {
+            Some(c) if !self.is_closed() => c,
+            _ => return Err(closed_error()),
+        };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(&format!("{what} (starting the write transaction)"))?;
+        let out = f(&tx)?;
+        tx.commit().ctx(&format!("{what} (committing)"))?;
+        Ok(out)
+    }
+
+    /// Runs `f` on a pooled read connection (query_only). Multi-statement reads that must
+    /// agree with each other should open a transaction inside `f`.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if self.is_closed() {
+            return Err(closed_error());
+        }
+        let n = self.inner.readers.len();
+        let start = self.inner.next_reader.fetch_add(1, Ordering::Relaxed) % n;
+        let mut guard = (0..n)
+            .find_map(|i| self.inner.readers[(start + i) % n].try_lock())
+            .unwrap_or_else(|| self.inner.readers[start].lock());
+        match guard.as_mut() {
+            Some(conn) => f(conn),
+            None => Err(closed_error()),
+        }
+    }
+}
+
+fn closed_error() -> Error {
+    Error::unavailable("the store is closed (the server is shutting down)")
+}
+
+fn connect(path: &Path, sync: Synchronous) -> Result<Connection> {
+    let what = format!("opening database {}", path.display());
+    let conn = Connection::open(path).ctx(&what)?;
+    conn.busy_timeout(BUSY_TIMEOUT).ctx(&what)?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
+        sync.as_str().to_ascii_uppercase()
+    ))
+    .ctx(&what)?;
+    // A file that is not SQLite only fails on first real access; surface it here.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .ctx(&what)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Creates the parent directory when missing (0700 on unix).
+fn prepare_dir(path: &Path) -> Result<()> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::internal(format!("creating data directory {}: {e}", dir.display()))
+    })?;
+    set_mode(dir, 0o700)
+}
+
+/// A database file this call created is made private to the user (0600 on unix).
+fn restrict_file_mode(path: &Path, existed: bool) -> Result<()> {
+    if existed {
+        return Ok(());
+    }
+    set_mode(path, 0o600)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| {
+        Error::internal(format!("setting permissions {mode:o} on {}: {e}", path.display()))
+    })
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
+}

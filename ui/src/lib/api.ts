@@ -1,0 +1,189 @@
+/**
+ * The operator HTTP API (same origin). Adds `Authorization: Bearer` in desktop mode, or
+ * `x-csrf-token` from the `mc_csrf` cookie on non-GET requests in browser mode, and turns
+ * every `{ok:false,error:{code,message}}` body into an ApiError.
+ */
+import { readCookie } from './credentials';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly retryAfter?: number;
+  constructor(status: number, code: string, message: string, retryAfter?: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export interface ApiOptions {
+  baseUrl?: string;
+  token?: () => string | undefined;
+  fetchImpl?: typeof fetch;
+  cookies?: () => string;
+  /** Called on 401 so the app can send the user to the login page. */
+  onUnauthorized?: (err: ApiError) => void;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  /** Return the raw Response (exports) instead of parsed JSON. */
+  raw?: boolean;
+  /** Do not call onUnauthorized (login itself, status probes). */
+  quiet401?: boolean;
+}
+
+export function createHttp(opts: ApiOptions = {}) {
+  const base = opts.baseUrl ?? '';
+  const doFetch = opts.fetchImpl ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
+
+  async function request<T = any>(method: string, path: string, body?: unknown, ro: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...ro.headers };
+    const token = opts.token?.();
+    if (token) headers.authorization = `Bearer ${token}`;
+    else if (method !== 'GET' && method !== 'HEAD') {
+      const csrf = readCookie('mc_csrf', opts.cookies?.());
+      if (csrf) headers['x-csrf-token'] = csrf;
+    }
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await doFetch(base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+      });
+    } catch (e) {
+      throw new ApiError(0, 'UNAVAILABLE', `cannot reach the server (${String(e)}); is microclaw running?`);
+    }
+    if (!res.ok) {
+      const err = await errorFrom(res);
+      if (res.status === 401 && !ro.quiet401) opts.onUnauthorized?.(err);
+      throw err;
+    }
+    if (ro.raw) return res as unknown as T;
+    const text = await res.text();
+    if (!text) return {} as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(res.status, 'INTERNAL_ERROR', `the server sent a non-JSON reply to ${method} ${path}`);
+    }
+  }
+
+  return {
+    request,
+    get: <T = any>(path: string, ro?: RequestOptions) => request<T>('GET', path, undefined, ro),
+    post: <T = any>(path: string, body: unknown = {}, ro?: RequestOptions) => request<T>('POST', path, body, ro),
+    del: <T = any>(path: string, ro?: RequestOptions) => request<T>('DELETE', path, undefined, ro),
+  };
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  const retry = Number(res.headers.get('retry-after'));
+  let code = statusCode(res.status);
+  let message = `${res.status} ${res.statusText || 'error'}`;
+  try {
+    const body = await res.json();
+    if (body?.error?.code) code = String(body.error.code);
+    if (body?.error?.message) message = String(body.error.message);
+  } catch {
+    /* non-JSON error body: keep the status text */
+  }
+  return new ApiError(res.status, code, message, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+}
+
+function statusCode(status: number): string {
+  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return 'CONFLICT';
+  if (status === 429) return 'RATE_LIMITED';
+  if (status >= 500) return 'INTERNAL_ERROR';
+  return 'INVALID_REQUEST';
+}
+
+export type Http = ReturnType<typeof createHttp>;
+
+const q = (params: Record<string, string | number | undefined | null>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') s.set(k, String(v));
+  const out = s.toString();
+  return out ? `?${out}` : '';
+};
+
+export interface ApiKey {
+  id: number;
+  label: string;
+  prefix: string;
+  scopes: string[];
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  rotated_from_key_id: number | null;
+}
+export interface CreatedKey {
+  id: number;
+  api_key: string;
+  prefix: string;
+  scopes: string[];
+  expires_at: number | null;
+}
+export interface TreeNodeDto {
+  session_key: string;
+  parent_session_key: string | null;
+  fork_point: number | null;
+  label: string | null;
+  created_at: number;
+  updated_at: number;
+  message_count: number;
+}
+export interface SelfCheckWarning {
+  code: string;
+  severity: 'high' | 'medium' | 'low';
+  message: string;
+  fix: string;
+}
+export type ExportFormat = 'json' | 'csv' | 'svg' | 'png' | 'html';
+
+/** Typed endpoints of the operator API. */
+export function createApi(http: Http) {
+  return {
+    http,
+    authStatus: () =>
+      http.get<{ authenticated: boolean; has_password: boolean; setup_required: boolean }>('/api/auth/status', { quiet401: true }),
+    login: (password: string) => http.post('/api/auth/login', { password, label: 'web console' }, { quiet401: true }),
+    logout: () => http.post('/api/auth/logout', {}, { quiet401: true }),
+    setPassword: (password: string, setupToken?: string) =>
+      http.post('/api/auth/password', { password }, setupToken ? { headers: { 'x-setup-token': setupToken }, quiet401: true } : {}),
+    listKeys: () => http.get<{ keys: ApiKey[] }>('/api/auth/api_keys'),
+    createKey: (label: string, scopes: string[], expiresDays?: number) =>
+      http.post<CreatedKey>('/api/auth/api_keys', { label, scopes, ...(expiresDays ? { expires_days: expiresDays } : {}) }),
+    revokeKey: (id: number) => http.del<{ revoked: boolean }>(`/api/auth/api_keys/${encodeURIComponent(id)}`),
+    rotateKey: (id: number) => http.post<CreatedKey>(`/api/auth/api_keys/${encodeURIComponent(id)}/rotate`, {}),
+    sessions: (limit: number, offset: number, search?: string) =>
+      http.get<{ sessions: any[]; total: number }>(`/api/sessions${q({ limit, offset, search })}`),
+    tree: (limit = 1000) => http.get<{ nodes: TreeNodeDto[] }>(`/api/sessions/tree${q({ limit })}`),
+    fork: (source: string, forkPoint?: number, target?: string) =>
+      http.post<{ target_session_key: string; fork_point: number }>('/api/sessions/fork', {
+        source_session_key: source,
+        ...(forkPoint !== undefined ? { fork_point: forkPoint } : {}),
+        ...(target ? { target_session_key: target } : {}),
+      }),
+    deleteSession: (key: string) => http.post<{ deleted: boolean }>('/api/delete_session', { session_key: key }),
+    resetSession: (key: string) => http.post('/api/reset', { session_key: key }),
+    sessionSettings: (key: string, patch: Record<string, string | null>) =>
+      http.post('/api/sessions/settings', { session_key: key, ...patch }),
+    metricsHistory: (minutes: number, step: number) =>
+      http.get<{ points: Record<string, number>[]; step_seconds: number }>(`/api/metrics/history${q({ minutes, step, limit: 2000 })}`),
+    metricsSummary: () => http.get<any>('/api/metrics/summary'),
+    selfCheck: () => http.get<{ risk_level: string; warnings: SelfCheckWarning[]; checked_at: number }>('/api/config/self_check'),
+    exportFile: (format: ExportFormat, minutes: number) =>
+      http.get<Response>(`/api/metrics/export${q({ format, minutes })}`, { raw: true, headers: { accept: '*/*' } }),
+  };
+}
+export type Api = ReturnType<typeof createApi>;

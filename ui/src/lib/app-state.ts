@@ -1,0 +1,107 @@
+/** The one HTTP client, the one bridge connection and the live stores every page reads. */
+import { get, writable } from 'svelte/store';
+import { createApi, createHttp } from './api';
+import { BridgeClient, bridgeUrlFor, type ConnectionState } from './bridge';
+import { launchToken } from './credentials';
+import { notify } from './native';
+import { navigate, route } from './router';
+import { createStreamStore, type ChatEventPayload } from './streams';
+import { toast } from './toasts';
+
+export const VERSION = '0.1.0';
+
+export const connState = writable<ConnectionState>('idle');
+export const connDetail = writable<string>('');
+export const presence = writable<any[]>([]);
+export const health = writable<Record<string, any> | null>(null);
+export const firingAlerts = writable<any[]>([]);
+/** Bumped on every `sessions.changed` so lists and trees refresh (debounced by readers). */
+export const sessionsVersion = writable(0);
+export const lastSessionChange = writable<{ key?: string; reason?: string } | null>(null);
+export const streams = createStreamStore();
+export const authed = writable(false);
+
+export const api = createApi(
+  createHttp({
+    token: launchToken,
+    onUnauthorized: () => {
+      authed.set(false);
+      if (!launchToken()) {
+        const r = get(route);
+        if (r.page !== 'login' && r.page !== 'setup') navigate('login', { next: r.page });
+      }
+    },
+  }),
+);
+
+let bridge: BridgeClient | null = null;
+
+export function getBridge(): BridgeClient {
+  if (!bridge) {
+    bridge = new BridgeClient({ url: bridgeUrlFor(location), token: launchToken(), clientVersion: VERSION });
+    bridge.onState((s) => {
+      connState.set(s);
+      connDetail.set(bridge?.lastError ?? '');
+    });
+    bridge.on('hello', (h) => {
+      presence.set(Array.isArray(h?.snapshot?.presence) ? h.snapshot.presence : []);
+      health.set(h?.snapshot?.health ?? null);
+    });
+    bridge.on('chat', (p: ChatEventPayload) => streams.apply(p));
+    bridge.on('presence', (p) => presence.set(Array.isArray(p?.presence) ? p.presence : []));
+    bridge.on('health', (p) => health.set(p ?? null));
+    bridge.on('sessions.changed', (p) => {
+      lastSessionChange.set(p ?? null);
+      sessionsVersion.update((n) => n + 1);
+    });
+    bridge.on('slo.alert', (p) => {
+      const slo = String(p?.slo ?? 'slo');
+      if (p?.state === 'resolved') {
+        firingAlerts.update((list) => list.filter((a) => a.slo !== slo));
+        toast(`SLO ${slo} recovered`, 'success');
+      } else {
+        firingAlerts.update((list) => [...list.filter((a) => a.slo !== slo), p]);
+        void notify('SLO burning', `${slo} ${p?.severity ?? ''} alert firing`.trim());
+      }
+    });
+    bridge.on('shutdown', (p) => toast(`The gateway is shutting down (${p?.reason ?? 'no reason given'}); reconnecting when it is back.`, 'info'));
+    bridge.on('auth.failed', (p) => {
+      connDetail.set(p?.message ?? 'unauthorized');
+      if (!launchToken()) {
+        authed.set(false);
+        navigate('login');
+      }
+    });
+  }
+  return bridge;
+}
+
+/** Decides the first screen: desktop token → ready; else the auth status probe. */
+export async function boot(): Promise<'ready' | 'login' | 'setup'> {
+  if (launchToken()) {
+    authed.set(true);
+    getBridge().start();
+    return 'ready';
+  }
+  const st = await api.authStatus();
+  if (st.setup_required) return 'setup';
+  if (!st.authenticated) return 'login';
+  authed.set(true);
+  getBridge().start();
+  return 'ready';
+}
+
+export function afterLogin(): void {
+  authed.set(true);
+  getBridge().restart();
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await api.logout();
+  } finally {
+    authed.set(false);
+    bridge?.stop();
+    navigate('login');
+  }
+}

@@ -1,0 +1,60 @@
+/** SLO cards from `GET /api/metrics/summary`. */
+export type BurnState = 'ok' | 'at-risk' | 'burning' | 'no-data';
+
+export interface SloCard {
+  id: string;
+  title: string;
+  value: number | null;
+  target: number | null;
+  burnAlert: number | null;
+  unit: 'ratio' | 'ms';
+  samples: number;
+  budgetLeft: number | null;
+  state: BurnState;
+  alertSeverity?: string;
+}
+
+const TITLES: Record<string, string> = {
+  request_success_rate: 'Request success rate',
+  e2e_latency_p95_ms: 'p95 end-to-end latency',
+  tool_reliability: 'Tool reliability',
+  scheduler_recoverability_7d: 'Scheduler recoverability (7d)',
+};
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function sloCards(summary: any): SloCard[] {
+  const slo = summary?.slo ?? {};
+  const alerts: any[] = Array.isArray(summary?.alerts) ? summary.alerts : [];
+  const budgets = summary?.error_budget ?? {};
+  return Object.keys(slo).map((id) => {
+    const s = slo[id] ?? {};
+    const unit: 'ratio' | 'ms' = id.endsWith('_ms') ? 'ms' : 'ratio';
+    const samples =
+      num(s.sample_size) ??
+      (num(s.success) != null || num(s.error) != null ? (num(s.success) ?? 0) + (num(s.error) ?? 0) : null) ??
+      num(s.runs_7d) ??
+      0;
+    const value = num(s.value);
+    const target = num(s.target);
+    const burnAlert = num(s.burn_alert);
+    const alert = alerts.find((a) => a?.slo === id);
+    let state: BurnState;
+    if (samples === 0) state = 'no-data';
+    else if (alert) state = 'burning';
+    else if (value != null && target != null && (unit === 'ms' ? value > target : value < target)) state = 'at-risk';
+    else state = 'ok';
+    return {
+      id,
+      title: TITLES[id] ?? id,
+      value,
+      target,
+      burnAlert,
+      unit,
+      samples,
+      budgetLeft: num(budgets?.[id]?.remaining_ratio),
+      state,
+      alertSeverity: alert?.severity,
+    };
+  });
+}
