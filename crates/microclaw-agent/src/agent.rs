@@ -78,7 +78,11 @@ mod tests {
     #[test]
     fn token_estimate_rounds_up_per_four_chars() {
         assert_eq!(estimate_tokens(""), 0, "no text costs no tokens");
-        assert_eq!(estimate_tokens("abc"), 1, "a partial group of 4 counts as one token");
+        assert_eq!(
+            estimate_tokens("abc"),
+            1,
+            "a partial group of 4 counts as one token"
+        );
         assert_eq!(estimate_tokens("abcdefghi"), 3);
     }
 }

@@ -60,7 +60,10 @@ impl AgentSet {
     pub fn builtin_only(status: StatusProvider) -> AgentSet {
         let mut agents: BTreeMap<String, Arc<dyn Agent>> = BTreeMap::new();
         agents.insert(BUILTIN_ID.to_string(), Arc::new(BuiltinAgent::new(status)));
-        AgentSet { agents, default_id: BUILTIN_ID.to_string() }
+        AgentSet {
+            agents,
+            default_id: BUILTIN_ID.to_string(),
+        }
     }
 
     /// The built-in agent plus one OpenAI-compatible agent per `[agents.<id>]` table.
@@ -82,7 +85,11 @@ impl AgentSet {
             let agent = OpenAiAgent::new(id, backend, deps.tools.clone(), deps.metrics.clone())?;
             set.insert(Arc::new(agent));
         }
-        let default = if cfg.default.trim().is_empty() { BUILTIN_ID } else { cfg.default.trim() };
+        let default = if cfg.default.trim().is_empty() {
+            BUILTIN_ID
+        } else {
+            cfg.default.trim()
+        };
         set.set_default(default)?;
         Ok(set)
     }
@@ -114,12 +121,18 @@ impl AgentSet {
     pub fn resolve(&self, id_or_model: Option<&str>) -> Result<Arc<dyn Agent>> {
         let wanted = id_or_model.map(str::trim).filter(|s| !s.is_empty());
         let Some(wanted) = wanted else {
-            return self.get(&self.default_id).ok_or_else(|| self.unknown(&self.default_id));
+            return self
+                .get(&self.default_id)
+                .ok_or_else(|| self.unknown(&self.default_id));
         };
         if let Some(a) = self.get(wanted) {
             return Ok(a);
         }
-        self.agents.values().find(|a| a.model() == wanted).cloned().ok_or_else(|| self.unknown(wanted))
+        self.agents
+            .values()
+            .find(|a| a.model() == wanted)
+            .cloned()
+            .ok_or_else(|| self.unknown(wanted))
     }
 
     /// `agents.list` rows, default first.

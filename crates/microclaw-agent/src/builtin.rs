@@ -30,7 +30,8 @@ pub const HELP_TEXT: &str = "Built-in operator agent commands:\n\
   /slow SECONDS                stream a line about every 200 ms for that long (at most 600 s; abort stops it)\n\
   /fail                        end the run with an error (to test error handling)\n";
 
-const ABOUT_TEXT: &str = "I am the built-in operator agent of MicroClaw Console: I answer `status summary`, \
+const ABOUT_TEXT: &str =
+    "I am the built-in operator agent of MicroClaw Console: I answer `status summary`, \
 `/help`, `/echo`, `/slow` and `/fail`, and nothing else. To chat with a language model, add an \
 OpenAI-compatible provider to the config, e.g.\n\n[agents]\ndefault = \"gpt\"\n\n[agents.gpt]\n\
 kind = \"openai\"\nbase_url = \"http://127.0.0.1:11434/v1\"\nmodel = \"llama3.1\"\n\
@@ -76,7 +77,9 @@ pub fn parse_command(message: &str) -> Result<Command, String> {
                     "invalid /slow argument '{arg}': expected a number of seconds, 0 to {SLOW_MAX_SECONDS}"
                 ));
             }
-            Ok(Command::Slow(Duration::from_secs_f64(secs.min(SLOW_MAX_SECONDS))))
+            Ok(Command::Slow(Duration::from_secs_f64(
+                secs.min(SLOW_MAX_SECONDS),
+            )))
         }
         other => Ok(Command::Unknown(other.to_string())),
     }
@@ -126,18 +129,30 @@ impl Agent for BuiltinAgent {
                 Command::About => ABOUT_TEXT.to_string(),
                 Command::Slow(duration) => {
                     let sent = slow(duration, &out, &cancel).await;
-                    return Ok(AgentUsage { input_tokens, output_tokens: estimate_tokens(&sent), ..Default::default() });
+                    return Ok(AgentUsage {
+                        input_tokens,
+                        output_tokens: estimate_tokens(&sent),
+                        ..Default::default()
+                    });
                 }
             };
             // A cancelled stream still returns: the registry already ended the run as aborted.
             let _end: StreamEnd = stream_text(&reply, &out, &cancel).await;
-            Ok(AgentUsage { input_tokens, output_tokens: estimate_tokens(&reply), ..Default::default() })
+            Ok(AgentUsage {
+                input_tokens,
+                output_tokens: estimate_tokens(&reply),
+                ..Default::default()
+            })
         })
     }
 }
 
 /// Streams `[slow] t/T s` lines every [`SLOW_TICK`] for `duration`; returns what was sent.
-async fn slow(duration: Duration, out: &mpsc::Sender<String>, cancel: &CancellationToken) -> String {
+async fn slow(
+    duration: Duration,
+    out: &mpsc::Sender<String>,
+    cancel: &CancellationToken,
+) -> String {
     let start = tokio::time::Instant::now();
     let mut sent = String::new();
     loop {
@@ -145,7 +160,11 @@ async fn slow(duration: Duration, out: &mpsc::Sender<String>, cancel: &Cancellat
         if elapsed >= duration {
             break;
         }
-        let line = format!("[slow] {:.1}/{:.1} s\n", elapsed.as_secs_f64(), duration.as_secs_f64());
+        let line = format!(
+            "[slow] {:.1}/{:.1} s\n",
+            elapsed.as_secs_f64(),
+            duration.as_secs_f64()
+        );
         sent.push_str(&line);
         if send_chunk(out, line, cancel).await != StreamEnd::Done {
             return sent;
@@ -172,17 +191,32 @@ mod tests {
     fn commands_parse_and_bad_slow_arguments_say_what_is_expected() {
         assert_eq!(parse_command("  Status Summary ").unwrap(), Command::Status);
         assert_eq!(parse_command("/status").unwrap(), Command::Status);
-        assert_eq!(parse_command("/echo  hi there ").unwrap(), Command::Echo("hi there".into()));
-        assert_eq!(parse_command("/slow 1.5").unwrap(), Command::Slow(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_command("/echo  hi there ").unwrap(),
+            Command::Echo("hi there".into())
+        );
+        assert_eq!(
+            parse_command("/slow 1.5").unwrap(),
+            Command::Slow(Duration::from_millis(1500))
+        );
         assert_eq!(
             parse_command("/slow 99999").unwrap(),
             Command::Slow(Duration::from_secs(600)),
             "/slow is bounded at 600 s"
         );
         let err = parse_command("/slow soon").unwrap_err();
-        assert!(err.contains("'soon'") && err.contains("number of seconds"), "{err}");
-        assert!(parse_command("/slow -3").is_err(), "negative durations are refused");
-        assert_eq!(parse_command("/nope").unwrap(), Command::Unknown("/nope".into()));
+        assert!(
+            err.contains("'soon'") && err.contains("number of seconds"),
+            "{err}"
+        );
+        assert!(
+            parse_command("/slow -3").is_err(),
+            "negative durations are refused"
+        );
+        assert_eq!(
+            parse_command("/nope").unwrap(),
+            Command::Unknown("/nope".into())
+        );
         assert_eq!(parse_command("hello").unwrap(), Command::About);
     }
 }

@@ -43,7 +43,11 @@ pub enum StreamEnd {
 }
 
 /// Sends one chunk unless cancelled first.
-pub async fn send_chunk(out: &mpsc::Sender<String>, chunk: String, cancel: &CancellationToken) -> StreamEnd {
+pub async fn send_chunk(
+    out: &mpsc::Sender<String>,
+    chunk: String,
+    cancel: &CancellationToken,
+) -> StreamEnd {
     tokio::select! {
         biased;
         _ = cancel.cancelled() => StreamEnd::Cancelled,
@@ -52,7 +56,11 @@ pub async fn send_chunk(out: &mpsc::Sender<String>, chunk: String, cancel: &Canc
 }
 
 /// Streams `text` as chunks with [`CHUNK_DELAY`] between them; stops at once on cancel.
-pub async fn stream_text(text: &str, out: &mpsc::Sender<String>, cancel: &CancellationToken) -> StreamEnd {
+pub async fn stream_text(
+    text: &str,
+    out: &mpsc::Sender<String>,
+    cancel: &CancellationToken,
+) -> StreamEnd {
     for (i, chunk) in split_chunks(text).into_iter().enumerate() {
         if i > 0 {
             tokio::select! {
@@ -77,7 +85,11 @@ mod tests {
     fn chunks_rejoin_to_the_original_text() {
         let text = "The built-in operator agent answers status questions. ".repeat(5);
         let chunks = split_chunks(&text);
-        assert!(chunks.len() > 3, "a 270-char reply must stream as several chunks, got {}", chunks.len());
+        assert!(
+            chunks.len() > 3,
+            "a 270-char reply must stream as several chunks, got {}",
+            chunks.len()
+        );
         assert_eq!(chunks.concat(), text, "no character may be lost or added");
     }
 
@@ -85,7 +97,11 @@ mod tests {
     fn long_replies_are_capped_in_chunk_count_and_long_words_are_cut() {
         let text = "x".repeat(100_000);
         let chunks = split_chunks(&text);
-        assert!(chunks.len() <= MAX_CHUNKS + 1, "got {} chunks", chunks.len());
+        assert!(
+            chunks.len() <= MAX_CHUNKS + 1,
+            "got {} chunks",
+            chunks.len()
+        );
         assert_eq!(chunks.concat(), text);
         assert!(split_chunks("").is_empty(), "an empty reply has no chunks");
     }

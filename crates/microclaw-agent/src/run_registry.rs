@@ -77,7 +77,9 @@ impl RunRegistry {
             max_inflight: cfg.max_inflight_per_session.max(1),
             default_timeout_secs: cfg.run_timeout_seconds,
         };
-        Arc::new(RunRegistry { core: Arc::new(core) })
+        Arc::new(RunRegistry {
+            core: Arc::new(core),
+        })
     }
 
     pub fn agents(&self) -> &AgentSet {
@@ -97,7 +99,11 @@ impl RunRegistry {
         if req.message.trim().is_empty() {
             return Err(Error::invalid("message must be a non-empty string"));
         }
-        let idem = req.idempotency_key.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let idem = req
+            .idempotency_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         if let Some(idem) = idem {
             if let Some(run_id) = core.state.lock().idem.get(&(key.clone(), idem.to_string())) {
                 return Ok(existing(run_id.clone()));
@@ -128,7 +134,9 @@ impl RunRegistry {
         {
             let mut st = core.state.lock();
             if st.shutting_down {
-                return Err(Error::unavailable("gateway is shutting down: no new runs are accepted"));
+                return Err(Error::unavailable(
+                    "gateway is shutting down: no new runs are accepted",
+                ));
             }
             if st.paused.contains(&key) {
                 return Err(Error::conflict(format!(
@@ -152,7 +160,8 @@ impl RunRegistry {
                 ));
             }
             if let Some(idem) = idem {
-                st.idem.insert((key.clone(), idem.to_string()), run_id.clone());
+                st.idem
+                    .insert((key.clone(), idem.to_string()), run_id.clone());
             }
             st.runs.insert(
                 run_id.clone(),
@@ -173,7 +182,8 @@ impl RunRegistry {
                 Some((rows, _)) => rows.into_iter().map(|m| (m.role, m.text)).collect(),
                 None => Vec::new(),
             };
-            core.store.message_append(&key, "user", &req.message, started_at)?;
+            core.store
+                .message_append(&key, "user", &req.message, started_at)?;
             core.store.run_insert(&run_id, &key, idem, started_at)?;
             Ok(history)
         })();
@@ -187,7 +197,10 @@ impl RunRegistry {
 
         core.metrics.run_started();
         core.publish_active_sessions();
-        let timeout_secs = req.timeout_secs.filter(|s| *s > 0).unwrap_or(core.default_timeout_secs);
+        let timeout_secs = req
+            .timeout_secs
+            .filter(|s| *s > 0)
+            .unwrap_or(core.default_timeout_secs);
         let ctx = RunCtx {
             run_id: run_id.clone(),
             session_key: key.clone(),
@@ -209,26 +222,43 @@ impl RunRegistry {
         };
         let (gate_tx, gate_rx) = oneshot::channel();
         handle.spawn(drive(self.core.clone(), ctx, gate_rx));
-        Ok(StartOutcome { run_id, existing: false, gate: Some(gate_tx) })
+        Ok(StartOutcome {
+            run_id,
+            existing: false,
+            gate: Some(gate_tx),
+        })
     }
 
     /// Aborts the session's runs (only `run_id` when given); returns the ids newly aborted.
     pub fn abort(&self, session_key: &str, run_id: Option<&str>) -> Vec<String> {
-        let key = normalize_session_key(Some(session_key)).unwrap_or_else(|_| session_key.to_string());
-        self.core.state.lock().cancel_where(REASON_ABORTED, |id, r| {
-            r.session_key == key && run_id.is_none_or(|want| want == id)
-        })
+        let key =
+            normalize_session_key(Some(session_key)).unwrap_or_else(|_| session_key.to_string());
+        self.core
+            .state
+            .lock()
+            .cancel_where(REASON_ABORTED, |id, r| {
+                r.session_key == key && run_id.is_none_or(|want| want == id)
+            })
     }
 
     /// Aborts every run of the session (reason "killed"); returns how many.
     pub fn kill(&self, session_key: &str) -> usize {
-        let key = normalize_session_key(Some(session_key)).unwrap_or_else(|_| session_key.to_string());
-        self.core.state.lock().cancel_where(REASON_KILLED, |_, r| r.session_key == key).len()
+        let key =
+            normalize_session_key(Some(session_key)).unwrap_or_else(|_| session_key.to_string());
+        self.core
+            .state
+            .lock()
+            .cancel_where(REASON_KILLED, |_, r| r.session_key == key)
+            .len()
     }
 
     /// Refuses new runs for the session until [`RunRegistry::resume`]; true when newly paused.
     pub fn pause(&self, session_key: &str) -> bool {
-        self.core.state.lock().paused.insert(session_key.trim().to_string())
+        self.core
+            .state
+            .lock()
+            .paused
+            .insert(session_key.trim().to_string())
     }
 
     /// True when the session was paused.
@@ -245,7 +275,12 @@ impl RunRegistry {
     }
 
     pub fn has_active(&self, session_key: &str) -> bool {
-        self.core.state.lock().runs.values().any(|r| r.session_key == session_key)
+        self.core
+            .state
+            .lock()
+            .runs
+            .values()
+            .any(|r| r.session_key == session_key)
     }
 
     /// Sessions with at least one run in flight.
@@ -290,10 +325,18 @@ impl RunRegistry {
         self.core.state.lock().shutting_down = true;
         let deadline = tokio::time::Instant::now() + grace;
         self.wait_idle_until(deadline).await;
-        let aborted = self.core.state.lock().cancel_where(REASON_SHUTDOWN, |_, _| true);
+        let aborted = self
+            .core
+            .state
+            .lock()
+            .cancel_where(REASON_SHUTDOWN, |_, _| true);
         if !aborted.is_empty() {
-            tracing::info!(count = aborted.len(), "aborting runs still in flight at shutdown");
-            self.wait_idle_until(tokio::time::Instant::now() + SHUTDOWN_ABORT_WAIT).await;
+            tracing::info!(
+                count = aborted.len(),
+                "aborting runs still in flight at shutdown"
+            );
+            self.wait_idle_until(tokio::time::Instant::now() + SHUTDOWN_ABORT_WAIT)
+                .await;
         }
     }
 
@@ -321,5 +364,9 @@ impl Core {
 }
 
 fn existing(run_id: String) -> StartOutcome {
-    StartOutcome { run_id, existing: true, gate: None }
+    StartOutcome {
+        run_id,
+        existing: true,
+        gate: None,
+    }
 }

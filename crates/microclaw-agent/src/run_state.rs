@@ -49,15 +49,27 @@ impl State {
     }
 
     pub(crate) fn recent_outcome(&self, run_id: &str) -> Option<RunOutcome> {
-        self.recent.iter().rev().find(|o| o.run_id == run_id).cloned()
+        self.recent
+            .iter()
+            .rev()
+            .find(|o| o.run_id == run_id)
+            .cloned()
     }
 
     pub(crate) fn active_session_count(&self) -> usize {
-        self.runs.values().map(|r| r.session_key.as_str()).collect::<HashSet<_>>().len()
+        self.runs
+            .values()
+            .map(|r| r.session_key.as_str())
+            .collect::<HashSet<_>>()
+            .len()
     }
 
     /// Cancels the matching runs not already cancelled, recording `reason`; returns their ids.
-    pub(crate) fn cancel_where(&self, reason: &str, pred: impl Fn(&str, &RunEntry) -> bool) -> Vec<String> {
+    pub(crate) fn cancel_where(
+        &self,
+        reason: &str,
+        pred: impl Fn(&str, &RunEntry) -> bool,
+    ) -> Vec<String> {
         let mut ids = Vec::new();
         for (id, r) in &self.runs {
             if r.cancel.is_cancelled() || !pred(id, r) {

@@ -36,7 +36,11 @@ struct End {
 
 impl End {
     fn new(state: ChatState, error: Option<String>) -> End {
-        End { state, error, usage: None }
+        End {
+            state,
+            error,
+            usage: None,
+        }
     }
 }
 
@@ -70,7 +74,9 @@ impl Emitter<'_> {
         }
         if !self.first_token {
             self.first_token = true;
-            self.core.metrics.run_first_token(self.ctx.started.elapsed().as_millis() as u64);
+            self.core
+                .metrics
+                .run_first_token(self.ctx.started.elapsed().as_millis() as u64);
         }
         self.text.push_str(&chunk);
         self.event(ChatState::Delta, Some(chunk), None);
@@ -84,7 +90,13 @@ pub(crate) async fn drive(core: Arc<Core>, ctx: RunCtx, gate: oneshot::Receiver<
         _ = ctx.cancel.cancelled() => {}
         _ = gate => {}
     }
-    let mut em = Emitter { core: &core, ctx: &ctx, seq: 0, text: String::new(), first_token: false };
+    let mut em = Emitter {
+        core: &core,
+        ctx: &ctx,
+        seq: 0,
+        text: String::new(),
+        first_token: false,
+    };
     let end = run_agent(&ctx, &mut em).await;
     finish(&core, &ctx, em, end);
 }
@@ -133,19 +145,29 @@ fn finish(core: &Core, ctx: &RunCtx, mut em: Emitter<'_>, end: End) {
     let now = core.clock.now_ms();
     let text = em.text.clone();
     if !text.is_empty() {
-        if let Err(e) = core.store.message_append(&ctx.session_key, "assistant", &text, now) {
+        if let Err(e) = core
+            .store
+            .message_append(&ctx.session_key, "assistant", &text, now)
+        {
             tracing::warn!(run_id = %ctx.run_id, error = %e, "could not persist the assistant message");
         }
     }
-    if let Err(e) = core.store.run_finish(&ctx.run_id, end.state.as_str(), end.error.as_deref(), now) {
+    if let Err(e) =
+        core.store
+            .run_finish(&ctx.run_id, end.state.as_str(), end.error.as_deref(), now)
+    {
         tracing::warn!(run_id = %ctx.run_id, error = %e, "could not record the end of the run");
     }
     let latency_ms = ctx.started.elapsed().as_millis() as u64;
     let (input_tokens, output_tokens) = match end.usage {
         Some(u) => (u.input_tokens, u.output_tokens),
-        None => (estimate_tokens(&ctx.request.message), estimate_tokens(&text)),
+        None => (
+            estimate_tokens(&ctx.request.message),
+            estimate_tokens(&text),
+        ),
     };
-    core.metrics.run_finished(end.state.as_str(), latency_ms, input_tokens, output_tokens);
+    core.metrics
+        .run_finished(end.state.as_str(), latency_ms, input_tokens, output_tokens);
     let outcome = RunOutcome {
         run_id: ctx.run_id.clone(),
         session_key: ctx.session_key.clone(),

@@ -22,7 +22,10 @@ pub fn human_duration_ms(ms: u64) -> String {
 
 /// `uptimeMs` → `uptime`, `active_runs` → `active runs`.
 fn label(key: &str) -> String {
-    let key = key.strip_suffix("Ms").or_else(|| key.strip_suffix("_ms")).unwrap_or(key);
+    let key = key
+        .strip_suffix("Ms")
+        .or_else(|| key.strip_suffix("_ms"))
+        .unwrap_or(key);
     let mut out = String::new();
     for (i, ch) in key.chars().enumerate() {
         if ch == '_' {
@@ -44,7 +47,9 @@ fn scalar(key: &str, v: &Value) -> Option<String> {
         Value::Number(n) => {
             let is_ms = key.ends_with("Ms") || key.ends_with("_ms");
             match (is_ms, n.as_u64()) {
-                (true, Some(ms)) if key.to_ascii_lowercase().contains("uptime") => Some(human_duration_ms(ms)),
+                (true, Some(ms)) if key.to_ascii_lowercase().contains("uptime") => {
+                    Some(human_duration_ms(ms))
+                }
                 (true, _) => Some(format!("{n} ms")),
                 _ => Some(n.to_string()),
             }
@@ -128,10 +133,22 @@ mod tests {
             "slo": {"request_success_rate": {"state": "ok", "value": 1.0}},
         }));
         assert!(text.contains("version: 0.1.0"), "{text}");
-        assert!(text.contains("uptime: 1h 02m 03s"), "uptime is humanized: {text}");
-        assert!(text.contains("active runs: 1"), "camelCase keys become words: {text}");
-        assert!(text.contains("- key=main, message count=4"), "list items are compact lines: {text}");
-        assert!(text.contains("    state: ok"), "nested objects are indented: {text}");
+        assert!(
+            text.contains("uptime: 1h 02m 03s"),
+            "uptime is humanized: {text}"
+        );
+        assert!(
+            text.contains("active runs: 1"),
+            "camelCase keys become words: {text}"
+        );
+        assert!(
+            text.contains("- key=main, message count=4"),
+            "list items are compact lines: {text}"
+        );
+        assert!(
+            text.contains("    state: ok"),
+            "nested objects are indented: {text}"
+        );
     }
 
     #[test]

@@ -74,7 +74,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), details: None, retry_after_ms: None }
+        Error {
+            code,
+            message: message.into(),
+            details: None,
+            retry_after_ms: None,
+        }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidRequest, message)
@@ -99,7 +104,10 @@ impl Error {
     }
     /// 429 with the remaining cooldown; the message states it in seconds too.
     pub fn rate_limited(message: impl Into<String>, retry_after_ms: u64) -> Self {
-        Error { retry_after_ms: Some(retry_after_ms), ..Self::new(ErrorCode::RateLimited, message) }
+        Error {
+            retry_after_ms: Some(retry_after_ms),
+            ..Self::new(ErrorCode::RateLimited, message)
+        }
     }
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);

@@ -45,7 +45,10 @@ mod tests {
     #[test]
     fn levels_parse_case_insensitively_and_reject_others_listing_allowed() {
         assert_eq!(ThinkingLevel::parse(" High ").unwrap(), ThinkingLevel::High);
-        assert_eq!(ReasoningLevel::parse("stream").unwrap(), ReasoningLevel::Stream);
+        assert_eq!(
+            ReasoningLevel::parse("stream").unwrap(),
+            ReasoningLevel::Stream
+        );
         let err = VerboseLevel::parse("loud").unwrap_err();
         assert!(err.message.contains("off, on, full"), "{}", err.message);
     }

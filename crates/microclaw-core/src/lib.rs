@@ -9,9 +9,9 @@ pub mod levels;
 pub mod scope;
 pub mod session_key;
 
+pub use clock::SharedClock;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
-pub use clock::SharedClock;
 pub use error::{Error, ErrorCode, Result};
 pub use levels::{ReasoningLevel, ThinkingLevel, VerboseLevel};
 pub use scope::{Scope, ScopeSet};

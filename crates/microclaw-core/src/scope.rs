@@ -140,7 +140,9 @@ mod tests {
     #[test]
     fn unknown_scope_names_the_allowed_values() {
         let err = ScopeSet::parse_list(&["operator.read", "operator.root"]).unwrap_err();
-        assert!(err.message.contains("operator.root") && err.message.contains("operator.approvals"));
+        assert!(
+            err.message.contains("operator.root") && err.message.contains("operator.approvals")
+        );
     }
 
     #[test]

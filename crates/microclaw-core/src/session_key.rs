@@ -19,7 +19,9 @@ pub fn normalize_session_key(raw: Option<&str>) -> Result<String, Error> {
         )));
     }
     if t.chars().any(char::is_control) {
-        return Err(Error::invalid("sessionKey contains control characters: expected printable text"));
+        return Err(Error::invalid(
+            "sessionKey contains control characters: expected printable text",
+        ));
     }
     Ok(t.to_string())
 }

@@ -23,11 +23,20 @@ pub mod kind {
 }
 
 pub fn record(engine: &Engine, kind: &str, actor: &str, target: Option<&str>, detail: Value) {
-    if let Err(e) = engine.store().audit_append(kind, actor, target, &detail, engine.now_ms()) {
+    if let Err(e) = engine
+        .store()
+        .audit_append(kind, actor, target, &detail, engine.now_ms())
+    {
         tracing::error!("audit write failed for {kind} by {actor}: {e}");
     }
 }
 
-pub fn record_by(engine: &Engine, who: &Principal, kind: &str, target: Option<&str>, detail: Value) {
+pub fn record_by(
+    engine: &Engine,
+    who: &Principal,
+    kind: &str,
+    target: Option<&str>,
+    detail: Value,
+) {
     record(engine, kind, &who.actor, target, detail);
 }

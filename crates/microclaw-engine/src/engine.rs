@@ -5,7 +5,7 @@ use crate::auth::{api_keys::ApiKeys, login_sessions, passwords, secret, throttle
 use crate::events::EngineEvent;
 use crate::presence::Presence;
 use crate::principal::{Principal, PrincipalKind};
-use microclaw_agent::{AgentSet, RunRegistry};
+use microclaw_agent::RunRegistry;
 use microclaw_core::{Config, Error, Result, ScopeSet, SharedClock, SystemClock};
 use microclaw_metrics::{Metrics, MetricsEngine};
 use microclaw_store::Store;
@@ -45,30 +45,50 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("data_dir", &self.data_dir).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
     }
 }
 
 impl Engine {
     /// Opens (creating and migrating) the store in `data_dir` and builds the engine.
     pub fn open(opts: EngineOptions) -> Result<Arc<Engine>> {
-        let EngineOptions { data_dir, config, clock } = opts;
+        let EngineOptions {
+            data_dir,
+            config,
+            clock,
+        } = opts;
         create_private_dir(&data_dir)?;
         let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
         let now = clock.now_ms();
         let store = Store::open(&data_dir.join(DB_FILE_NAME), config.storage.synchronous)?;
         let interrupted = store.runs_mark_interrupted(now)?;
         if interrupted > 0 {
-            tracing::info!("{interrupted} run(s) interrupted by the previous stop were marked aborted");
+            tracing::info!(
+                "{interrupted} run(s) interrupted by the previous stop were marked aborted"
+            );
         }
         let secret = secret::load_or_create(&data_dir)?;
         let metrics = Metrics::new(clock.clone(), &config.metrics);
-        let metrics_engine = MetricsEngine::new(metrics.clone(), store.clone(), clock.clone(), &config);
-        let setup_token = if passwords::has_password(&store)? { None } else { Some(crate::auth::random_hex(16)) };
+        let metrics_engine =
+            MetricsEngine::new(metrics.clone(), store.clone(), clock.clone(), &config);
+        let setup_token = if passwords::has_password(&store)? {
+            None
+        } else {
+            Some(crate::auth::random_hex(16))
+        };
         let (events, _) = broadcast::channel(1024);
         let engine = Arc::new_cyclic(|weak: &Weak<Engine>| {
-            let agents = crate::ops::agent_tools::build_agent_set(&config, weak.clone());
-            let runs = RunRegistry::new(store.clone(), metrics.clone(), agents, clock.clone(), &config.sessions);
+            let agents =
+                crate::ops::agent_tools::build_agent_set(&config, weak.clone(), metrics.clone());
+            let runs = RunRegistry::new(
+                store.clone(),
+                metrics.clone(),
+                agents,
+                clock.clone(),
+                &config.sessions,
+            );
             Engine {
                 launch_token: format!("mlt_{}", crate::auth::random_hex(24)),
                 config,
@@ -150,30 +170,49 @@ impl Engine {
     /// Graceful stop: tell clients, let runs finish within the grace period (then abort
     /// them), flush metrics and close the database.
     pub async fn shutdown(&self, reason: &str) {
-        self.emit(EngineEvent::Shutdown { reason: reason.to_string() });
-        self.runs.shutdown(Duration::from_millis(self.config.server.shutdown_grace_ms)).await;
+        self.emit(EngineEvent::Shutdown {
+            reason: reason.to_string(),
+        });
+        self.runs
+            .shutdown(Duration::from_millis(self.config.server.shutdown_grace_ms))
+            .await;
         self.background.cancel();
         if let Err(e) = self.metrics_engine.flush() {
             tracing::warn!("final metrics flush failed: {e}");
         }
         self.store.close();
+        self.emit(EngineEvent::Closed);
     }
 
     /// An API key (`mk_…`) or the desktop shell's launch token.
     pub fn authenticate_token(&self, token: &str) -> Result<Principal> {
         let token = token.trim();
         if token.is_empty() {
-            return Err(Error::unauthorized("missing token: expected an API key (mk_…)"));
+            return Err(Error::unauthorized(
+                "missing token: expected an API key (mk_…)",
+            ));
         }
         if token.starts_with("mlt_") {
-            let ok: bool = subtle::ConstantTimeEq::ct_eq(token.as_bytes(), self.launch_token.as_bytes()).into();
+            let ok: bool =
+                subtle::ConstantTimeEq::ct_eq(token.as_bytes(), self.launch_token.as_bytes())
+                    .into();
             return if ok {
-                Ok(Principal { kind: PrincipalKind::Launch, scopes: ScopeSet::all(), actor: "launch".into(), csrf: None })
+                Ok(Principal {
+                    kind: PrincipalKind::Launch,
+                    scopes: ScopeSet::all(),
+                    actor: "launch".into(),
+                    csrf: None,
+                })
             } else {
                 Err(Error::unauthorized("invalid launch token"))
             };
         }
-        self.api_keys.authenticate(&self.store, token, self.config.auth.api_key_rate_limit_per_minute, self.now_ms())
+        self.api_keys.authenticate(
+            &self.store,
+            token,
+            self.config.auth.api_key_rate_limit_per_minute,
+            self.now_ms(),
+        )
     }
 
     /// A login session from the `mc_session` cookie.
@@ -184,7 +223,12 @@ impl Engine {
     /// The operator password, under the login throttle for `client_addr`.
     pub fn authenticate_password(&self, client_addr: &str, password: &str) -> Result<Principal> {
         crate::ops::auth::check_password(self, client_addr, password)?;
-        Ok(Principal { kind: PrincipalKind::Password, scopes: ScopeSet::all(), actor: "password".into(), csrf: None })
+        Ok(Principal {
+            kind: PrincipalKind::Password,
+            scopes: ScopeSet::all(),
+            actor: "password".into(),
+            csrf: None,
+        })
     }
 }
 

@@ -10,8 +10,10 @@ pub enum EngineEvent {
     SloAlert(Value),
     /// An operator connection joined or left.
     PresenceChanged,
-    /// Graceful stop is starting.
+    /// Graceful stop is starting: tell clients (`shutdown` event); runs are being ended.
     Shutdown { reason: String },
+    /// Graceful stop is done (runs ended, metrics flushed): close the connections now.
+    Closed,
     /// An API key was revoked: its open bridge connections must close.
     KeyRevoked { key_id: i64 },
     /// A login session was revoked (logout, password change).

@@ -27,7 +27,12 @@ pub struct Principal {
 impl Principal {
     /// The principal used by offline CLI commands working directly on the data dir.
     pub fn local_cli() -> Principal {
-        Principal { kind: PrincipalKind::Launch, scopes: ScopeSet::all(), actor: "cli".into(), csrf: None }
+        Principal {
+            kind: PrincipalKind::Launch,
+            scopes: ScopeSet::all(),
+            actor: "cli".into(),
+            csrf: None,
+        }
     }
 
     /// FORBIDDEN naming the missing scope unless `needed` is granted.
@@ -35,8 +40,11 @@ impl Principal {
         if self.scopes.allows(needed) {
             Ok(())
         } else {
-            Err(Error::forbidden(format!("missing scope: {needed}"))
-                .with_details(serde_json::json!({"code": "MISSING_SCOPE", "missingScope": needed.as_str()})))
+            Err(
+                Error::forbidden(format!("missing scope: {needed}")).with_details(
+                    serde_json::json!({"code": "MISSING_SCOPE", "missingScope": needed.as_str()}),
+                ),
+            )
         }
     }
 

@@ -37,14 +37,23 @@ const STALE_KEY_MS: i64 = 90 * 86_400_000;
 pub fn is_loopback_host(host: &str) -> bool {
     let h = host.trim().trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+        || h.parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
 }
 
 pub fn run(engine: &Engine) -> Result<SelfCheck> {
     let cfg = engine.config();
     let now = engine.now_ms();
     let mut w = Vec::new();
-    let mut add = |code, severity, message: String, fix: String| w.push(Warning { code, severity, message, fix });
+    let mut add = |code, severity, message: String, fix: String| {
+        w.push(Warning {
+            code,
+            severity,
+            message,
+            fix,
+        })
+    };
     let loopback = is_loopback_host(&cfg.server.host);
 
     if !passwords::has_password(engine.store())? && engine.setup_token().is_some() {
@@ -62,7 +71,12 @@ pub fn run(engine: &Engine) -> Result<SelfCheck> {
             "server.allowed_origins contains \"*\": any web page may drive the console with a logged-in browser".into(),
             "list the exact origins in server.allowed_origins".into());
     }
-    for k in engine.store().api_keys_list()?.into_iter().filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now)) {
+    for k in engine
+        .store()
+        .api_keys_list()?
+        .into_iter()
+        .filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now))
+    {
         if k.scopes.contains_exact(Scope::Admin) && k.expires_at.is_none() {
             add("api_key_admin_no_expiry", Severity::Medium,
                 format!("API key {} ('{}', {}) has operator.admin and no expiry", k.id, k.label, k.prefix),
@@ -70,9 +84,17 @@ pub fn run(engine: &Engine) -> Result<SelfCheck> {
         }
         let last = k.last_used_at.unwrap_or(k.created_at);
         if now - last > STALE_KEY_MS {
-            add("api_key_stale", Severity::Low,
-                format!("API key {} ('{}') has not been used for {} days", k.id, k.label, (now - last) / 86_400_000),
-                format!("revoke key {} (DELETE /api/auth/api_keys/{})", k.id, k.id));
+            add(
+                "api_key_stale",
+                Severity::Low,
+                format!(
+                    "API key {} ('{}') has not been used for {} days",
+                    k.id,
+                    k.label,
+                    (now - last) / 86_400_000
+                ),
+                format!("revoke key {} (DELETE /api/auth/api_keys/{})", k.id, k.id),
+            );
         }
     }
     if cfg.auth.login_max_attempts > 20 || cfg.auth.login_window_seconds < 10 {
@@ -92,30 +114,67 @@ pub fn run(engine: &Engine) -> Result<SelfCheck> {
             "set observability.otlp_endpoint (e.g. \"http://127.0.0.1:4318\") or otlp_enabled = false".into());
     }
     if o.otlp_enabled && o.otlp_queue_capacity < 16 {
-        add("otlp_queue_capacity_low", Severity::Medium,
-            format!("observability.otlp_queue_capacity = {}: bursts will drop batches", o.otlp_queue_capacity),
-            "raise observability.otlp_queue_capacity to 16 or more (default 256)".into());
+        add(
+            "otlp_queue_capacity_low",
+            Severity::Medium,
+            format!(
+                "observability.otlp_queue_capacity = {}: bursts will drop batches",
+                o.otlp_queue_capacity
+            ),
+            "raise observability.otlp_queue_capacity to 16 or more (default 256)".into(),
+        );
     }
     if o.otlp_enabled && o.otlp_retry_max_attempts <= 1 {
-        add("otlp_retry_attempts_too_low", Severity::Medium,
-            format!("observability.otlp_retry_max_attempts = {}: one failed send loses the batch", o.otlp_retry_max_attempts),
-            "set observability.otlp_retry_max_attempts to 3 or more".into());
+        add(
+            "otlp_retry_attempts_too_low",
+            Severity::Medium,
+            format!(
+                "observability.otlp_retry_max_attempts = {}: one failed send loses the batch",
+                o.otlp_retry_max_attempts
+            ),
+            "set observability.otlp_retry_max_attempts to 3 or more".into(),
+        );
     }
     if cfg.metrics.history_retention_days < 7 {
-        add("metrics_retention_short", Severity::Low,
-            format!("metrics.history_retention_days = {}: weekly SLO windows lack data", cfg.metrics.history_retention_days),
-            "set metrics.history_retention_days to 7 or more (default 30)".into());
+        add(
+            "metrics_retention_short",
+            Severity::Low,
+            format!(
+                "metrics.history_retention_days = {}: weekly SLO windows lack data",
+                cfg.metrics.history_retention_days
+            ),
+            "set metrics.history_retention_days to 7 or more (default 30)".into(),
+        );
     }
     if cfg.metrics.prometheus_public && !loopback {
-        add("prometheus_public_off_loopback", Severity::High,
-            format!("metrics.prometheus_public = true while server.host = \"{}\"", cfg.server.host),
-            "set metrics.prometheus_public = false, or bind to loopback".into());
+        add(
+            "prometheus_public_off_loopback",
+            Severity::High,
+            format!(
+                "metrics.prometheus_public = true while server.host = \"{}\"",
+                cfg.server.host
+            ),
+            "set metrics.prometheus_public = false, or bind to loopback".into(),
+        );
     }
-    for (what, path) in [("data dir", engine.data_dir().to_path_buf()), ("database file", engine.store().path().to_path_buf())] {
+    for (what, path) in [
+        ("data dir", engine.data_dir().to_path_buf()),
+        ("database file", engine.store().path().to_path_buf()),
+    ] {
         if let Some(mode) = group_world_readable(&path) {
-            add("data_dir_permissions_open", Severity::High,
-                format!("the {what} {} has mode {mode:o}: group/world readable", path.display()),
-                format!("chmod {} {}", if what == "data dir" { "700" } else { "600" }, path.display()));
+            add(
+                "data_dir_permissions_open",
+                Severity::High,
+                format!(
+                    "the {what} {} has mode {mode:o}: group/world readable",
+                    path.display()
+                ),
+                format!(
+                    "chmod {} {}",
+                    if what == "data dir" { "700" } else { "600" },
+                    path.display()
+                ),
+            );
         }
     }
     for a in engine.metrics_engine().firing_alerts() {
@@ -124,9 +183,13 @@ pub fn run(engine: &Engine) -> Result<SelfCheck> {
             "follow the runbook: freeze non-critical merges, assign an incident owner, prepare rollback".into());
     }
     if cfg.storage.synchronous == Synchronous::Off {
-        add("sqlite_sync_off", Severity::High,
-            "storage.synchronous = \"off\": acknowledged writes can be lost on power failure".into(),
-            "set storage.synchronous = \"normal\" (or \"full\")".into());
+        add(
+            "sqlite_sync_off",
+            Severity::High,
+            "storage.synchronous = \"off\": acknowledged writes can be lost on power failure"
+                .into(),
+            "set storage.synchronous = \"normal\" (or \"full\")".into(),
+        );
     }
     w.sort_by(|a, b| b.severity.cmp(&a.severity));
     let risk_level = match w.first().map(|x| x.severity) {
@@ -135,7 +198,12 @@ pub fn run(engine: &Engine) -> Result<SelfCheck> {
         Some(Severity::Low) => "low",
         None => "none",
     };
-    Ok(SelfCheck { ok: true, risk_level, warnings: w, checked_at: now })
+    Ok(SelfCheck {
+        ok: true,
+        risk_level,
+        warnings: w,
+        checked_at: now,
+    })
 }
 
 #[cfg(unix)]

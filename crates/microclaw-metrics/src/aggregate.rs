@@ -38,9 +38,17 @@ impl Aggregate {
 
 /// Aggregates for several trailing windows ending at the live minute, in one pass.
 /// A window of `n` minutes holds the buckets whose start is `>= minute_start(now) - (n-1) min`.
-pub fn trailing_windows(rows: &[(i64, Delta)], live: &Delta, now_ms: i64, minutes: &[u32]) -> Vec<Aggregate> {
+pub fn trailing_windows(
+    rows: &[(i64, Delta)],
+    live: &Delta,
+    now_ms: i64,
+    minutes: &[u32],
+) -> Vec<Aggregate> {
     let current = minute_start(now_ms);
-    let starts: Vec<i64> = minutes.iter().map(|m| current - (i64::from(*m).max(1) - 1) * MINUTE_MS).collect();
+    let starts: Vec<i64> = minutes
+        .iter()
+        .map(|m| current - (i64::from(*m).max(1) - 1) * MINUTE_MS)
+        .collect();
     let mut aggs = vec![Aggregate::default(); minutes.len()];
     for (ts, d) in rows {
         for (agg, start) in aggs.iter_mut().zip(&starts) {

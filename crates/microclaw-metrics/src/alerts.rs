@@ -53,13 +53,23 @@ pub fn conditions(report: &SloReport) -> Vec<(&'static str, &'static str, &'stat
     }
     let v = &report.value;
     if v.latency_samples > 0 && v.latency_p95_ms > slo::LATENCY_ALERT_MS {
-        out.push(("e2e_latency_p95_ms", "ticket", "60m", v.latency_p95_ms as f64));
+        out.push((
+            "e2e_latency_p95_ms",
+            "ticket",
+            "60m",
+            v.latency_p95_ms as f64,
+        ));
     }
     if v.tool_success + v.tool_error > 0 && v.tool_reliability() < slo::TOOL_ALERT {
         out.push(("tool_reliability", "ticket", "60m", v.tool_reliability()));
     }
     if v.scheduler_runs > 0 && v.scheduler_rate() < slo::SCHEDULER_ALERT {
-        out.push(("scheduler_recoverability_7d", "ticket", "60m", v.scheduler_rate()));
+        out.push((
+            "scheduler_recoverability_7d",
+            "ticket",
+            "60m",
+            v.scheduler_rate(),
+        ));
     }
     out
 }
@@ -96,7 +106,11 @@ impl AlertTracker {
         let cleared: Vec<(String, String)> = self
             .firing
             .keys()
-            .filter(|(s, sev)| !current.iter().any(|(cs, csev, _, _)| cs == s && csev == sev))
+            .filter(|(s, sev)| {
+                !current
+                    .iter()
+                    .any(|(cs, csev, _, _)| cs == s && csev == sev)
+            })
             .cloned()
             .collect();
         for key in cleared {

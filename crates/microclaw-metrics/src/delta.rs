@@ -105,7 +105,9 @@ impl Delta {
     /// Parses one stored row.
     pub fn from_json(s: &str) -> microclaw_core::Result<Delta> {
         serde_json::from_str(s).map_err(|e| {
-            microclaw_core::Error::invalid(format!("metrics history row is not valid JSON for a minute delta: {e}"))
+            microclaw_core::Error::invalid(format!(
+                "metrics history row is not valid JSON for a minute delta: {e}"
+            ))
         })
     }
 
@@ -123,8 +125,14 @@ impl Delta {
         for name in GAUGE_FIELDS {
             m.insert((*name).into(), json!(self.gauge(name)));
         }
-        m.insert("p50_latency_ms".into(), json!(self.request_latency_ms.quantile(0.50)));
-        m.insert("p95_latency_ms".into(), json!(self.request_latency_ms.quantile(0.95)));
+        m.insert(
+            "p50_latency_ms".into(),
+            json!(self.request_latency_ms.quantile(0.50)),
+        );
+        m.insert(
+            "p95_latency_ms".into(),
+            json!(self.request_latency_ms.quantile(0.95)),
+        );
         Value::Object(m)
     }
 }

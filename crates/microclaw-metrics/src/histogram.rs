@@ -76,10 +76,18 @@ impl AtomicHistogram {
 
     /// A plain copy of the buckets (allocates; not for the hot path).
     pub fn snapshot(&self) -> HistogramSnapshot {
-        let counts: Vec<u64> = self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).collect();
+        let counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
         // Derive count from the buckets so a snapshot is always self-consistent.
         let count = counts.iter().sum();
-        HistogramSnapshot { counts, count, sum: self.sum.load(Ordering::Relaxed) }
+        HistogramSnapshot {
+            counts,
+            count,
+            sum: self.sum.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -93,7 +101,11 @@ pub struct HistogramSnapshot {
 
 impl Default for HistogramSnapshot {
     fn default() -> Self {
-        HistogramSnapshot { counts: vec![0; BUCKETS], count: 0, sum: 0 }
+        HistogramSnapshot {
+            counts: vec![0; BUCKETS],
+            count: 0,
+            sum: 0,
+        }
     }
 }
 
@@ -122,10 +134,18 @@ impl HistogramSnapshot {
 
     /// `self - earlier` (saturating), for deltas between two snapshots of one histogram.
     pub fn delta_since(&self, earlier: &HistogramSnapshot) -> HistogramSnapshot {
-        let counts: Vec<u64> =
-            self.counts.iter().zip(earlier.counts.iter()).map(|(a, b)| a.saturating_sub(*b)).collect();
+        let counts: Vec<u64> = self
+            .counts
+            .iter()
+            .zip(earlier.counts.iter())
+            .map(|(a, b)| a.saturating_sub(*b))
+            .collect();
         let count = counts.iter().sum();
-        HistogramSnapshot { counts, count, sum: self.sum.saturating_sub(earlier.sum) }
+        HistogramSnapshot {
+            counts,
+            count,
+            sum: self.sum.saturating_sub(earlier.sum),
+        }
     }
 
     /// The value at quantile `q` (0..=1): the midpoint of the bucket that holds it, clamped
@@ -149,7 +169,12 @@ impl HistogramSnapshot {
 
     /// Number of samples `<= le` (whole buckets whose upper bound is `<= le`).
     pub fn count_le(&self, le: u64) -> u64 {
-        self.counts.iter().enumerate().take_while(|(idx, _)| bucket_range(*idx).1 <= le).map(|(_, c)| *c).sum()
+        self.counts
+            .iter()
+            .enumerate()
+            .take_while(|(idx, _)| bucket_range(*idx).1 <= le)
+            .map(|(_, c)| *c)
+            .sum()
     }
 
     /// The non-empty buckets, for compact storage.
@@ -161,7 +186,10 @@ impl HistogramSnapshot {
             .filter(|(_, c)| **c > 0)
             .map(|(i, c)| (i as u16, *c))
             .collect();
-        SparseHistogram { sum: self.sum, buckets }
+        SparseHistogram {
+            sum: self.sum,
+            buckets,
+        }
     }
 
     /// Adds a sparse histogram into this one (no allocation).
@@ -199,7 +227,10 @@ impl SparseHistogram {
             return;
         }
         let mut out = Vec::with_capacity(self.buckets.len() + other.buckets.len());
-        let (mut a, mut b) = (self.buckets.iter().peekable(), other.buckets.iter().peekable());
+        let (mut a, mut b) = (
+            self.buckets.iter().peekable(),
+            other.buckets.iter().peekable(),
+        );
         loop {
             match (a.peek(), b.peek()) {
                 (Some(x), Some(y)) if x.0 == y.0 => {
@@ -280,7 +311,9 @@ impl SparseHistogram {
         let sum = sum.parse().map_err(|_| bad("sum is not a number"))?;
         let mut buckets: Vec<(u16, u64)> = Vec::new();
         for part in rest.split(',').filter(|p| !p.is_empty()) {
-            let (i, c) = part.split_once(':').ok_or_else(|| bad("bucket without ':'"))?;
+            let (i, c) = part
+                .split_once(':')
+                .ok_or_else(|| bad("bucket without ':'"))?;
             let i: u16 = i.parse().map_err(|_| bad("bucket index is not a number"))?;
             let c: u64 = c.parse().map_err(|_| bad("bucket count is not a number"))?;
             if i as usize >= BUCKETS {
@@ -311,6 +344,7 @@ impl<'de> serde::Deserialize<'de> for SparseHistogram {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -319,7 +353,10 @@ mod tests {
         for v in (0..5000u64).chain([65_535, 1 << 20, (1 << 40) - 1, u64::MAX / 3]) {
             let (low, high) = bucket_range(bucket_index(v));
             let clamped = v.min(bucket_range(BUCKETS - 1).1);
-            assert!(low <= clamped && clamped <= high, "{v} not in [{low},{high}]");
+            assert!(
+                low <= clamped && clamped <= high,
+                "{v} not in [{low},{high}]"
+            );
         }
     }
 
@@ -332,7 +369,10 @@ mod tests {
         let s = h.snapshot();
         for (q, expect) in [(0.5, 500.0), (0.95, 950.0), (0.99, 990.0)] {
             let got = s.quantile(q) as f64;
-            assert!((got - expect).abs() / expect < 0.07, "q{q}: {got} vs {expect}");
+            assert!(
+                (got - expect).abs() / expect < 0.07,
+                "q{q}: {got} vs {expect}"
+            );
         }
         assert_eq!(s.count(), 1000);
         assert_eq!(s.sum(), 500_500);
@@ -351,14 +391,21 @@ mod tests {
         merged.merge(&sb);
         let mut dense = a.snapshot();
         dense.merge(&b.snapshot());
-        assert_eq!(merged.to_dense(), dense, "sparse and dense merges must agree");
+        assert_eq!(
+            merged.to_dense(),
+            dense,
+            "sparse and dense merges must agree"
+        );
         assert_eq!(merged.count(), 6);
     }
 
     #[test]
     fn bad_encodings_are_errors_not_panics() {
         for bad in ["", "x;1:2", "5;1", "5;99999:1", "5;4:1,2:1", "5;a:b"] {
-            assert!(SparseHistogram::decode(bad).is_err(), "{bad:?} must be rejected");
+            assert!(
+                SparseHistogram::decode(bad).is_err(),
+                "{bad:?} must be rejected"
+            );
         }
     }
 }

@@ -23,7 +23,10 @@ pub struct LabelTable<const K: usize> {
 }
 
 fn new_slot<const K: usize>() -> LabelSlot<K> {
-    LabelSlot { name: OnceLock::new(), counts: std::array::from_fn(|_| AtomicU64::new(0)) }
+    LabelSlot {
+        name: OnceLock::new(),
+        counts: std::array::from_fn(|_| AtomicU64::new(0)),
+    }
 }
 
 #[inline]
@@ -40,7 +43,10 @@ fn hash(name: &str) -> usize {
 impl<const K: usize> LabelTable<K> {
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
-        LabelTable { slots: (0..capacity).map(|_| new_slot()).collect(), other: new_slot() }
+        LabelTable {
+            slots: (0..capacity).map(|_| new_slot()).collect(),
+            other: new_slot(),
+        }
     }
 
     #[inline]
@@ -71,7 +77,10 @@ impl<const K: usize> LabelTable<K> {
     /// (name, counts) for every used slot, merged by name, sorted by name.
     pub fn snapshot(&self) -> Vec<(&'static str, [u64; K])> {
         let mut out: Vec<(&'static str, [u64; K])> = Vec::new();
-        let used = self.slots.iter().filter_map(|s| s.name.get().map(|n| (*n, s)));
+        let used = self
+            .slots
+            .iter()
+            .filter_map(|s| s.name.get().map(|n| (*n, s)));
         let other = std::iter::once((OTHER, &self.other));
         for (name, slot) in used.chain(other) {
             let counts: [u64; K] = std::array::from_fn(|k| slot.counts[k].load(Ordering::Relaxed));
@@ -89,6 +98,7 @@ impl<const K: usize> LabelTable<K> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,1 +1,28 @@
-//! Metrics and SLO engine: counters, histograms, minute history, burn alerts, Prometheus, OTLP, charts and export.
+//! Metrics and SLO engine: counters, histograms, minute history, burn alerts, Prometheus,
+//! OTLP and charts/export.
+//!
+//! - [`Metrics`] records (atomics only; no lock or allocation on the request path).
+//! - [`MetricsEngine`] keeps minute history in the store (deltas, so restarts add up),
+//!   computes SLO windows and burn-rate alerts, renders Prometheus text, exports OTLP and
+//!   writes snapshot files.
+
+pub mod aggregate;
+pub mod alerts;
+pub mod delta;
+pub mod engine;
+pub mod export;
+pub mod histogram;
+pub mod history;
+pub mod labels;
+pub mod otlp;
+pub mod prometheus;
+pub mod recorder;
+pub mod slo;
+mod snapshot_json;
+
+pub use alerts::{Alert, AlertEvent};
+pub use delta::Delta;
+pub use engine::MetricsEngine;
+pub use export::{write_export_atomic, ExportFormat};
+pub use recorder::{Metrics, Totals};
+pub use tokio_util::sync::CancellationToken;

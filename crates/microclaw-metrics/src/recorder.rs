@@ -90,7 +90,10 @@ pub struct Totals {
 
 impl Totals {
     pub fn http_requests(&self) -> u64 {
-        self.http_by_route.iter().map(|(_, c)| c.iter().sum::<u64>()).sum()
+        self.http_by_route
+            .iter()
+            .map(|(_, c)| c.iter().sum::<u64>())
+            .sum()
     }
     pub fn http_5xx(&self) -> u64 {
         self.http_by_route.iter().map(|(_, c)| c[4]).sum()
@@ -172,7 +175,13 @@ impl Metrics {
     /// anything else (`"error"`, or an unknown state) as an error. `active_runs -= 1`.
     /// Latency is recorded for final and error runs; tokens are added whatever the state.
     #[inline]
-    pub fn run_finished(&self, state: &str, latency_ms: u64, input_tokens: u64, output_tokens: u64) {
+    pub fn run_finished(
+        &self,
+        state: &str,
+        latency_ms: u64,
+        input_tokens: u64,
+        output_tokens: u64,
+    ) {
         self.active_runs.fetch_sub(1, Ordering::Relaxed);
         match state {
             "final" => {
@@ -223,7 +232,11 @@ impl Metrics {
     }
 
     pub fn otlp_counts(&self) -> (u64, u64, u64) {
-        (self.otlp_exported.get(), self.otlp_dropped.get(), self.otlp_retries.get())
+        (
+            self.otlp_exported.get(),
+            self.otlp_dropped.get(),
+            self.otlp_retries.get(),
+        )
     }
 
     pub fn clock(&self) -> &SharedClock {

@@ -20,7 +20,13 @@ pub const SCHEDULER_ALERT: f64 = 0.999;
 pub const BUDGET_DAYS: u32 = 28;
 
 /// The windows reported under `windows`.
-pub const REPORTED: [(&str, u32); 5] = [("5m", 5), ("1h", 60), ("6h", 360), ("24h", 1440), ("7d", 10_080)];
+pub const REPORTED: [(&str, u32); 5] = [
+    ("5m", 5),
+    ("1h", 60),
+    ("6h", 360),
+    ("24h", 1440),
+    ("7d", 10_080),
+];
 /// Windows the burn-rate alerts need beyond the reported ones.
 const ALERT_ONLY: [(&str, u32); 1] = [("30m", 30)];
 
@@ -71,7 +77,10 @@ impl WindowValues {
         ratio(self.tool_success, self.tool_error)
     }
     pub fn scheduler_rate(&self) -> f64 {
-        ratio(self.scheduler_success, self.scheduler_runs.saturating_sub(self.scheduler_success))
+        ratio(
+            self.scheduler_success,
+            self.scheduler_runs.saturating_sub(self.scheduler_success),
+        )
     }
     /// How fast the success-rate error budget burns: error ratio / (1 - target). 0 with no data.
     pub fn burn_rate(&self) -> f64 {
@@ -98,16 +107,28 @@ pub struct SloReport {
 impl SloReport {
     /// `rows`: minute deltas (ascending or not) covering at least the budget period;
     /// `live`: what has not been flushed yet.
-    pub fn compute(rows: &[(i64, Delta)], live: &Delta, now_ms: i64, value_window_minutes: u32) -> SloReport {
+    pub fn compute(
+        rows: &[(i64, Delta)],
+        live: &Delta,
+        now_ms: i64,
+        value_window_minutes: u32,
+    ) -> SloReport {
         let value_window_minutes = value_window_minutes.max(1);
         let mut minutes: Vec<u32> = vec![value_window_minutes, BUDGET_DAYS * 1440];
         minutes.extend(REPORTED.iter().map(|(_, m)| *m));
         minutes.extend(ALERT_ONLY.iter().map(|(_, m)| *m));
         let aggs = trailing_windows(rows, live, now_ms, &minutes);
         let vals: Vec<WindowValues> = aggs.iter().map(WindowValues::from_aggregate).collect();
-        let reported = REPORTED.iter().zip(&vals[2..]).map(|((n, _), v)| (*n, v.clone())).collect();
-        let alert_windows =
-            ALERT_ONLY.iter().zip(&vals[2 + REPORTED.len()..]).map(|((n, _), v)| (*n, v.clone())).collect();
+        let reported = REPORTED
+            .iter()
+            .zip(&vals[2..])
+            .map(|((n, _), v)| (*n, v.clone()))
+            .collect();
+        let alert_windows = ALERT_ONLY
+            .iter()
+            .zip(&vals[2 + REPORTED.len()..])
+            .map(|((n, _), v)| (*n, v.clone()))
+            .collect();
         SloReport {
             computed_at: now_ms,
             value_window_minutes,
@@ -120,11 +141,20 @@ impl SloReport {
 
     /// A window by name ("5m", "30m", "1h", "6h", "24h", "7d").
     pub fn window(&self, name: &str) -> Option<&WindowValues> {
-        self.reported.iter().chain(self.alert_windows.iter()).find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.reported
+            .iter()
+            .chain(self.alert_windows.iter())
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     fn windows_json(&self, f: impl Fn(&WindowValues) -> Value) -> Value {
-        Value::Object(self.reported.iter().map(|(n, v)| (n.to_string(), f(v))).collect::<Map<_, _>>())
+        Value::Object(
+            self.reported
+                .iter()
+                .map(|(n, v)| (n.to_string(), f(v)))
+                .collect::<Map<_, _>>(),
+        )
     }
 
     /// The `slo` object of `/api/metrics/summary`.

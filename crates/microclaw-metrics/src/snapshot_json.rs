@@ -19,8 +19,11 @@ pub(crate) fn histogram_json(h: &HistogramSnapshot) -> Value {
 pub(crate) fn metrics_json(t: &Totals) -> Value {
     let mut by_route = Map::new();
     for (route, counts) in &t.http_by_route {
-        let classes: Map<String, Value> =
-            STATUS_CLASSES.iter().zip(counts).map(|(c, n)| (c.to_string(), json!(n))).collect();
+        let classes: Map<String, Value> = STATUS_CLASSES
+            .iter()
+            .zip(counts)
+            .map(|(c, n)| (c.to_string(), json!(n)))
+            .collect();
         by_route.insert(route.to_string(), Value::Object(classes));
     }
     let mut by_method = Map::new();

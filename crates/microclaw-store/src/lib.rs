@@ -8,12 +8,21 @@ mod migrations;
 mod sql_error;
 mod store;
 
+pub mod api_keys;
+pub mod audit_log;
+pub mod devices;
+pub mod login_sessions;
 pub mod messages;
 pub mod metrics_history;
 pub mod runs;
 pub mod session_fork;
 pub mod sessions;
+pub mod settings;
 
+pub use api_keys::ApiKeyRow;
+pub use audit_log::{audit_entry_hash, AuditRow, GENESIS_HASH};
+pub use devices::DeviceRow;
+pub use login_sessions::LoginSessionRow;
 pub use messages::{MessageRow, MESSAGE_ROLES};
 pub use migrations::SCHEMA_VERSION;
 pub use runs::{RunRow, RUN_END_STATES};

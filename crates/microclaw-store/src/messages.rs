@@ -23,7 +23,13 @@ pub struct MessageRow {
 impl Store {
     /// Appends one message, creating the session when missing; updates message_count,
     /// last_message_preview and updated_at.
-    pub fn message_append(&self, key: &str, role: &str, text: &str, now: i64) -> Result<MessageRow> {
+    pub fn message_append(
+        &self,
+        key: &str,
+        role: &str,
+        text: &str,
+        now: i64,
+    ) -> Result<MessageRow> {
         if !MESSAGE_ROLES.contains(&role) {
             return Err(Error::invalid(format!(
                 "invalid message role '{role}': expected one of {}",
@@ -68,7 +74,9 @@ impl Store {
         before: Option<i64>,
     ) -> Result<Option<(Vec<MessageRow>, bool)>> {
         self.read(|c| {
-            let tx = c.unchecked_transaction().ctx("starting the message page read")?;
+            let tx = c
+                .unchecked_transaction()
+                .ctx("starting the message page read")?;
             let session_id: Option<i64> = tx
                 .prepare_cached("SELECT id FROM sessions WHERE key = ?1")
                 .ctx("preparing the session id lookup")?

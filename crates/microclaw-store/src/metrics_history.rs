@@ -46,7 +46,10 @@ impl Store {
     pub fn metrics_history_prune(&self, before_ms: i64) -> Result<u64> {
         self.write("pruning metrics history", |c| {
             let n = c
-                .execute("DELETE FROM metrics_history WHERE bucket_ms < ?1", [before_ms])
+                .execute(
+                    "DELETE FROM metrics_history WHERE bucket_ms < ?1",
+                    [before_ms],
+                )
                 .ctx("pruning metrics history")?;
             Ok(n as u64)
         })

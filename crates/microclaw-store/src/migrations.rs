@@ -9,11 +9,20 @@ use std::path::Path;
 
 /// Migration N (1-based) is `MIGRATIONS[N - 1]`; never edit a released one, append instead.
 const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_sessions_messages", include_str!("migrations/0001_sessions_messages.sql")),
+    (
+        "0001_sessions_messages",
+        include_str!("migrations/0001_sessions_messages.sql"),
+    ),
     ("0002_runs", include_str!("migrations/0002_runs.sql")),
     ("0003_auth", include_str!("migrations/0003_auth.sql")),
-    ("0004_audit_log", include_str!("migrations/0004_audit_log.sql")),
-    ("0005_metrics_history", include_str!("migrations/0005_metrics_history.sql")),
+    (
+        "0004_audit_log",
+        include_str!("migrations/0004_audit_log.sql"),
+    ),
+    (
+        "0005_metrics_history",
+        include_str!("migrations/0005_metrics_history.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -41,7 +50,8 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<i64> {
         )));
     }
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        tx.execute_batch(sql).ctx(&format!("applying migration {name}"))?;
+        tx.execute_batch(sql)
+            .ctx(&format!("applying migration {name}"))?;
         tracing::debug!(migration = name, version = i + 1, "applied store migration");
     }
     if found < SCHEMA_VERSION {

@@ -54,7 +54,13 @@ impl Store {
     }
 
     /// Moves a run to a terminal state. NOT_FOUND for an unknown run id.
-    pub fn run_finish(&self, run_id: &str, state: &str, error: Option<&str>, now: i64) -> Result<()> {
+    pub fn run_finish(
+        &self,
+        run_id: &str,
+        state: &str,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
         if !RUN_END_STATES.contains(&state) {
             return Err(Error::invalid(format!(
                 "invalid run end state '{state}': expected one of {}",

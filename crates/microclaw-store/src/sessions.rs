@@ -74,11 +74,13 @@ pub(crate) fn preview_of(text: &str) -> String {
 }
 
 pub(crate) fn get_by_key(c: &Connection, key: &str) -> Result<Option<SessionRow>> {
-    c.prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE key = ?1"))
-        .ctx("preparing the session lookup")?
-        .query_row([key], session_from_row)
-        .optional()
-        .ctx(&format!("reading session '{key}'"))
+    c.prepare_cached(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE key = ?1"
+    ))
+    .ctx("preparing the session lookup")?
+    .query_row([key], session_from_row)
+    .optional()
+    .ctx(&format!("reading session '{key}'"))
 }
 
 pub(crate) fn require_key(key: &str) -> Result<()> {
@@ -91,12 +93,10 @@ pub(crate) fn require_key(key: &str) -> Result<()> {
 /// Inserts a session with default levels; returns its id.
 pub(crate) fn insert_default(c: &Connection, key: &str, now: i64) -> Result<i64> {
     require_key(key)?;
-    c.prepare_cached(
-        "INSERT INTO sessions (key, created_at, updated_at) VALUES (?1, ?2, ?2)",
-    )
-    .ctx("preparing the session insert")?
-    .execute(params![key, now])
-    .ctx(&format!("creating session '{key}'"))?;
+    c.prepare_cached("INSERT INTO sessions (key, created_at, updated_at) VALUES (?1, ?2, ?2)")
+        .ctx("preparing the session insert")?
+        .execute(params![key, now])
+        .ctx(&format!("creating session '{key}'"))?;
     Ok(c.last_insert_rowid())
 }
 
@@ -183,7 +183,9 @@ impl Store {
             .map_err(|_| Error::invalid(format!("offset {} is too large", q.offset)))?;
         let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
         self.read(|c| {
-            let tx = c.unchecked_transaction().ctx("starting the session list read")?;
+            let tx = c
+                .unchecked_transaction()
+                .ctx("starting the session list read")?;
             let (rows, total) = match search {
                 None => {
                     let total: i64 = tx
@@ -199,20 +201,43 @@ impl Store {
                     (rows, total)
                 }
                 Some(term) => {
+                    // One scan of the covering index yields the page and the total together.
+                    let sql = "SELECT id, count(*) OVER () FROM sessions \
+                         WHERE key LIKE ?1 ESCAPE '\\' OR label LIKE ?1 ESCAPE '\\' \
+                         ORDER BY updated_at DESC, id DESC LIMIT ?2 OFFSET ?3";
                     let pattern = like_pattern(term);
-                    let filter = "key LIKE ?1 ESCAPE '\\' OR label LIKE ?1 ESCAPE '\\'";
-                    let total: i64 = tx
-                        .query_row(
-                            &format!("SELECT count(*) FROM sessions WHERE {filter}"),
-                            [&pattern],
-                            |r| r.get(0),
-                        )
-                        .ctx("counting matching sessions")?;
-                    let sql = format!(
-                        "SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter} \
-                         ORDER BY updated_at DESC, id DESC LIMIT ?2 OFFSET ?3"
-                    );
-                    let rows = collect(&tx, &sql, params![pattern, q.limit, offset])?;
+                    let hits = tx
+                        .prepare_cached(sql)
+                        .ctx("preparing the session search")?
+                        .query_map(params![pattern, q.limit, offset], |r| {
+                            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                        })
+                        .ctx("searching sessions")?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                        .ctx("reading session search hits")?;
+                    let total = match hits.first() {
+                        Some((_, total)) => *total,
+                        // Past the last match (or none at all): count separately.
+                        None => tx
+                            .query_row(
+                                "SELECT count(*) FROM sessions \
+                                 WHERE key LIKE ?1 ESCAPE '\\' OR label LIKE ?1 ESCAPE '\\'",
+                                [&pattern],
+                                |r| r.get(0),
+                            )
+                            .ctx("counting matching sessions")?,
+                    };
+                    let mut rows = Vec::with_capacity(hits.len());
+                    for (id, _) in hits {
+                        let row = tx
+                            .prepare_cached(&format!(
+                                "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"
+                            ))
+                            .ctx("preparing the session fetch")?
+                            .query_row([id], session_from_row)
+                            .ctx("reading a matching session")?;
+                        rows.push(row);
+                    }
                     (rows, total)
                 }
             };

@@ -1,6 +1,6 @@
 /**
  * The operator HTTP API (same origin). Adds `Authorization: Bearer` in desktop mode, or
- * `x-csrf-token` from the `mc_csrf` cookie on non-GET requests in browser mode, and turns
+ * `x-csrf-token` from the `mc_csrf` cookie in browser mode (writes and admin reads need it), and turns
  * every `{ok:false,error:{code,message}}` body into an ApiError.
  */
 import { readCookie } from './credentials';
@@ -43,7 +43,8 @@ export function createHttp(opts: ApiOptions = {}) {
     const headers: Record<string, string> = { accept: 'application/json', ...ro.headers };
     const token = opts.token?.();
     if (token) headers.authorization = `Bearer ${token}`;
-    else if (method !== 'GET' && method !== 'HEAD') {
+    else {
+      // Sent on every request, reads included: admin-scoped GETs (API key list, audit) need it too.
       const csrf = readCookie('mc_csrf', opts.cookies?.());
       if (csrf) headers['x-csrf-token'] = csrf;
     }

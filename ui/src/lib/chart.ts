@@ -28,12 +28,13 @@ export interface Series {
 /** The four charts' series from history points. Rates are per minute. */
 export function seriesFrom(points: Point[], stepSeconds: number) {
   const xs = points.map((p) => field(p, 'timestamp_ms') ?? 0);
-  const perMin = 60 / Math.max(1, stepSeconds);
+  const step = Math.max(1, stepSeconds);
+  const perMin = (n: number) => (n * 60) / step;
   const ok = points.map((p) => field(p, 'request_ok') ?? 0);
   const err = points.map((p) => field(p, 'request_error') ?? 0);
   return {
-    requests: { xs, ys: ok.map((v, i) => (v + err[i]) * perMin) },
-    errors: { xs, ys: err.map((v) => v * perMin) },
+    requests: { xs, ys: ok.map((v, i) => perMin(v + err[i])) },
+    errors: { xs, ys: err.map(perMin) },
     p95: {
       xs,
       ys: points.map((p, i) => (ok[i] + err[i] > 0 ? field(p, 'p95_latency_ms', 'latency_p95_ms', 'request_latency_p95_ms') : null)),

@@ -21,12 +21,17 @@ pub fn load(
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => String::new(),
             Err(e) => {
-                return Err(Error::invalid(format!("cannot read config file {}: {e}", p.display())))
+                return Err(Error::invalid(format!(
+                    "cannot read config file {}: {e}",
+                    p.display()
+                )))
             }
         },
         None => String::new(),
     };
-    let origin = file.map(|p| p.display().to_string()).unwrap_or_else(|| "<none>".into());
+    let origin = file
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "<none>".into());
     load_from_str(&text, &origin, env)
 }
 
@@ -39,18 +44,31 @@ pub fn load_from_str(
     let mut table: Table = toml::from_str(text)
         .map_err(|e| Error::invalid(format!("config file {origin} is not valid TOML: {e}")))?;
     for (name, raw) in env {
-        let Some(rest) = name.strip_prefix("MICROCLAW_") else { continue };
-        let Some((section, key)) = rest.split_once("__") else { continue };
+        let Some(rest) = name.strip_prefix("MICROCLAW_") else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
         let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
-        let entry = table.entry(section.clone()).or_insert_with(|| Value::Table(Table::new()));
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| Value::Table(Table::new()));
         let Value::Table(sec) = entry else {
-            return Err(Error::invalid(format!("config key '{section}' must be a table")));
+            return Err(Error::invalid(format!(
+                "config key '{section}' must be a table"
+            )));
         };
         sec.insert(key, parse_env_value(&raw));
     }
-    let config: Config = Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-        Error::invalid(format!("invalid config ({origin} + environment): {}", e.message()))
-    })?;
+    let config: Config = Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| {
+            Error::invalid(format!(
+                "invalid config ({origin} + environment): {}",
+                e.message()
+            ))
+        })?;
     validate(&config)?;
     Ok(config)
 }
@@ -60,7 +78,9 @@ pub fn load_from_str(
 fn parse_env_value(raw: &str) -> Value {
     let probe = format!("v = {raw}");
     match toml::from_str::<Table>(&probe) {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| Value::String(raw.to_string())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(raw.to_string())),
         Err(_) => Value::String(raw.to_string()),
     }
 }
@@ -70,7 +90,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -86,7 +109,10 @@ mod tests {
             "test.toml",
             env(&[
                 ("MICROCLAW_AUTH__LOGIN_WINDOW_SECONDS", "4"),
-                ("MICROCLAW_OBSERVABILITY__OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+                (
+                    "MICROCLAW_OBSERVABILITY__OTLP_ENDPOINT",
+                    "http://127.0.0.1:4318",
+                ),
                 ("MICROCLAW_GATEWAY_TOKEN", "not config"),
             ]),
         )

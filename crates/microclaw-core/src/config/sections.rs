@@ -78,7 +78,10 @@ pub struct SessionsConfig {
 
 impl Default for SessionsConfig {
     fn default() -> Self {
-        SessionsConfig { max_inflight_per_session: 4, run_timeout_seconds: 600 }
+        SessionsConfig {
+            max_inflight_per_session: 4,
+            run_timeout_seconds: 600,
+        }
     }
 }
 
@@ -148,7 +151,14 @@ impl std::fmt::Debug for ObservabilityConfig {
         f.debug_struct("ObservabilityConfig")
             .field("otlp_enabled", &self.otlp_enabled)
             .field("otlp_endpoint", &self.otlp_endpoint)
-            .field("otlp_headers", &self.otlp_headers.keys().map(|k| (k, "[redacted]")).collect::<Vec<_>>())
+            .field(
+                "otlp_headers",
+                &self
+                    .otlp_headers
+                    .keys()
+                    .map(|k| (k, "[redacted]"))
+                    .collect::<Vec<_>>(),
+            )
             .field("service_name", &self.service_name)
             .field("otlp_queue_capacity", &self.otlp_queue_capacity)
             .finish_non_exhaustive()
@@ -183,7 +193,10 @@ pub struct AgentsConfig {
 
 impl Default for AgentsConfig {
     fn default() -> Self {
-        AgentsConfig { default: "builtin".into(), backends: BTreeMap::new() }
+        AgentsConfig {
+            default: "builtin".into(),
+            backends: BTreeMap::new(),
+        }
     }
 }
 

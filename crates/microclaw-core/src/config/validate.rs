@@ -5,29 +5,111 @@ use crate::error::Error;
 
 fn range<T: PartialOrd + std::fmt::Display>(key: &str, v: T, lo: T, hi: T) -> Result<(), Error> {
     if v < lo || v > hi {
-        return Err(Error::invalid(format!("config {key} = {v} is out of range: expected {lo}..{hi}")));
+        return Err(Error::invalid(format!(
+            "config {key} = {v} is out of range: expected {lo}..{hi}"
+        )));
     }
     Ok(())
 }
 
 pub(super) fn validate(c: &Config) -> Result<(), Error> {
-    range("server.tick_interval_ms", c.server.tick_interval_ms, 10, 3_600_000)?;
-    range("server.handshake_timeout_ms", c.server.handshake_timeout_ms, 100, 600_000)?;
-    range("server.max_payload_bytes", c.server.max_payload_bytes, 1024, 64 << 20)?;
-    range("server.max_buffered_bytes", c.server.max_buffered_bytes, 1024, 1 << 30)?;
-    range("server.max_body_bytes", c.server.max_body_bytes, 1024, 64 << 20)?;
-    range("auth.login_max_attempts", c.auth.login_max_attempts, 1, 10_000)?;
-    range("auth.login_window_seconds", c.auth.login_window_seconds, 1, 86_400)?;
-    range("auth.api_key_rate_limit_per_minute", c.auth.api_key_rate_limit_per_minute, 10, 100_000)?;
-    range("auth.session_remember_days", c.auth.session_remember_days, 1, 90)?;
-    range("sessions.max_inflight_per_session", c.sessions.max_inflight_per_session, 1, 1000)?;
-    range("metrics.flush_interval_seconds", c.metrics.flush_interval_seconds, 1, 300)?;
-    range("metrics.history_retention_days", c.metrics.history_retention_days, 1, 3650)?;
-    range("metrics.slo_window_minutes", c.metrics.slo_window_minutes, 1, 43_200)?;
+    range(
+        "server.tick_interval_ms",
+        c.server.tick_interval_ms,
+        10,
+        3_600_000,
+    )?;
+    range(
+        "server.handshake_timeout_ms",
+        c.server.handshake_timeout_ms,
+        100,
+        600_000,
+    )?;
+    range(
+        "server.max_payload_bytes",
+        c.server.max_payload_bytes,
+        1024,
+        64 << 20,
+    )?;
+    range(
+        "server.max_buffered_bytes",
+        c.server.max_buffered_bytes,
+        1024,
+        1 << 30,
+    )?;
+    range(
+        "server.max_body_bytes",
+        c.server.max_body_bytes,
+        1024,
+        64 << 20,
+    )?;
+    range(
+        "auth.login_max_attempts",
+        c.auth.login_max_attempts,
+        1,
+        10_000,
+    )?;
+    range(
+        "auth.login_window_seconds",
+        c.auth.login_window_seconds,
+        1,
+        86_400,
+    )?;
+    range(
+        "auth.api_key_rate_limit_per_minute",
+        c.auth.api_key_rate_limit_per_minute,
+        10,
+        100_000,
+    )?;
+    range(
+        "auth.session_remember_days",
+        c.auth.session_remember_days,
+        1,
+        90,
+    )?;
+    range(
+        "sessions.max_inflight_per_session",
+        c.sessions.max_inflight_per_session,
+        1,
+        1000,
+    )?;
+    range(
+        "metrics.flush_interval_seconds",
+        c.metrics.flush_interval_seconds,
+        1,
+        300,
+    )?;
+    range(
+        "metrics.history_retention_days",
+        c.metrics.history_retention_days,
+        1,
+        3650,
+    )?;
+    range(
+        "metrics.slo_window_minutes",
+        c.metrics.slo_window_minutes,
+        1,
+        43_200,
+    )?;
     let o = &c.observability;
-    range("observability.otlp_queue_capacity", o.otlp_queue_capacity, 8, 100_000)?;
-    range("observability.otlp_retry_max_attempts", o.otlp_retry_max_attempts, 1, 10)?;
-    range("observability.otlp_export_interval_seconds", o.otlp_export_interval_seconds, 1, 3600)?;
+    range(
+        "observability.otlp_queue_capacity",
+        o.otlp_queue_capacity,
+        8,
+        100_000,
+    )?;
+    range(
+        "observability.otlp_retry_max_attempts",
+        o.otlp_retry_max_attempts,
+        1,
+        10,
+    )?;
+    range(
+        "observability.otlp_export_interval_seconds",
+        o.otlp_export_interval_seconds,
+        1,
+        3600,
+    )?;
     if c.agents.default != "builtin" && !c.agents.backends.contains_key(&c.agents.default) {
         return Err(Error::invalid(format!(
             "config agents.default = '{}' names no configured agent: expected \"builtin\" or one of [{}]",
@@ -43,7 +125,9 @@ pub(super) fn validate(c: &Config) -> Result<(), Error> {
             )));
         }
         if b.base_url.trim().is_empty() || b.model.trim().is_empty() {
-            return Err(Error::invalid(format!("config agents.{name} needs base_url and model")));
+            return Err(Error::invalid(format!(
+                "config agents.{name} needs base_url and model"
+            )));
         }
     }
     Ok(())

@@ -58,7 +58,11 @@ impl ApiKeys {
     pub fn new(secret: Vec<u8>) -> ApiKeys {
         ApiKeys {
             secret,
-            cache: RwLock::new(CacheState { revision: -1, checked_at: i64::MIN, keys: HashMap::new() }),
+            cache: RwLock::new(CacheState {
+                revision: -1,
+                checked_at: i64::MIN,
+                keys: HashMap::new(),
+            }),
             limiter: KeyRateLimiter::default(),
             last_touch: Mutex::new(HashMap::new()),
         }
@@ -87,7 +91,9 @@ impl ApiKeys {
     ) -> Result<CreatedKey, Error> {
         let label = label.trim();
         if label.is_empty() {
-            return Err(Error::invalid("label is empty: expected a short name for the key"));
+            return Err(Error::invalid(
+                "label is empty: expected a short name for the key",
+            ));
         }
         if label.chars().count() > 128 {
             return Err(Error::invalid("label is longer than 128 characters"));
@@ -99,13 +105,23 @@ impl ApiKeys {
         }
         if let Some(d) = expires_days {
             if !(1..=3650).contains(&d) {
-                return Err(Error::invalid(format!("expires_days = {d}: expected 1..3650")));
+                return Err(Error::invalid(format!(
+                    "expires_days = {d}: expected 1..3650"
+                )));
             }
         }
         let raw = format!("mk_{}", super::random_hex(16));
         let prefix = raw[..11].to_string();
         let expires_at = expires_days.map(|d| now + i64::from(d) * DAY_MS);
-        let row = store.api_key_insert(label, &prefix, &self.hash(&raw), scopes, expires_at, rotated_from, now)?;
+        let row = store.api_key_insert(
+            label,
+            &prefix,
+            &self.hash(&raw),
+            scopes,
+            expires_at,
+            rotated_from,
+            now,
+        )?;
         Ok(CreatedKey {
             id: row.id,
             api_key: raw,
@@ -117,13 +133,23 @@ impl ApiKeys {
     }
 
     /// Validates a raw key: shape, known, not revoked, not expired, within its rate limit.
-    pub fn authenticate(&self, store: &Store, raw: &str, limit_per_minute: u32, now: i64) -> Result<Principal, Error> {
+    pub fn authenticate(
+        &self,
+        store: &Store,
+        raw: &str,
+        limit_per_minute: u32,
+        now: i64,
+    ) -> Result<Principal, Error> {
         if !looks_like_key(raw) {
-            return Err(Error::unauthorized("invalid API key: expected mk_ followed by 32 hex characters"));
+            return Err(Error::unauthorized(
+                "invalid API key: expected mk_ followed by 32 hex characters",
+            ));
         }
         let hash = self.hash(raw);
         let row = self.lookup(store, &hash, now)?;
-        let Some(row) = row else { return Err(Error::unauthorized("invalid API key")) };
+        let Some(row) = row else {
+            return Err(Error::unauthorized("invalid API key"));
+        };
         if !bool::from(row.key_hash.as_bytes().ct_eq(hash.as_bytes())) {
             return Err(Error::unauthorized("invalid API key"));
         }
@@ -154,7 +180,7 @@ impl ApiKeys {
     fn lookup(&self, store: &Store, hash: &str, now: i64) -> Result<Option<ApiKeyRow>, Error> {
         {
             let c = self.cache.read();
-            if now - c.checked_at < REVISION_CHECK_MS {
+            if now.saturating_sub(c.checked_at) < REVISION_CHECK_MS {
                 if let Some(r) = c.keys.get(hash) {
                     return Ok(Some(r.clone()));
                 }

@@ -18,12 +18,21 @@ pub fn hash_id(session_id: &str) -> String {
     hex::encode(Sha256::digest(session_id.as_bytes()))
 }
 
-pub fn create(store: &Store, label: Option<&str>, remember_days: u32, now: i64) -> Result<NewLoginSession, Error> {
+pub fn create(
+    store: &Store,
+    label: Option<&str>,
+    remember_days: u32,
+    now: i64,
+) -> Result<NewLoginSession, Error> {
     let session_id = super::random_hex(32);
     let csrf_token = super::random_hex(16);
     let expires_at = now + i64::from(remember_days.clamp(1, 90)) * 86_400_000;
     store.login_session_insert(&hash_id(&session_id), &csrf_token, label, expires_at, now)?;
-    Ok(NewLoginSession { session_id, csrf_token, expires_at })
+    Ok(NewLoginSession {
+        session_id,
+        csrf_token,
+        expires_at,
+    })
 }
 
 /// The principal of a live login session, or UNAUTHORIZED.
@@ -40,7 +49,9 @@ pub fn authenticate(store: &Store, session_id: &str, now: i64) -> Result<Princip
             actor: "session".into(),
             csrf: Some(r.csrf),
         }),
-        Some(_) => Err(Error::unauthorized("login session expired or revoked: log in again")),
+        Some(_) => Err(Error::unauthorized(
+            "login session expired or revoked: log in again",
+        )),
         None => Err(Error::unauthorized("invalid session cookie")),
     }
 }

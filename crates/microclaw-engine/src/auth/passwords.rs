@@ -1,6 +1,8 @@
 //! The operator password: Argon2id PHC string in the settings table.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use microclaw_core::Error;
 use microclaw_store::Store;
@@ -41,8 +43,12 @@ pub fn set(store: &Store, password: &str) -> Result<(), Error> {
 
 /// True when `password` matches the stored hash (false when none is set).
 pub fn verify(store: &Store, password: &str) -> Result<bool, Error> {
-    let Some(phc) = store.setting_get(PASSWORD_SETTING)? else { return Ok(false) };
+    let Some(phc) = store.setting_get(PASSWORD_SETTING)? else {
+        return Ok(false);
+    };
     let parsed = PasswordHash::new(&phc)
         .map_err(|e| Error::internal(format!("stored password hash is corrupt: {e}")))?;
-    Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    Ok(Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok())
 }

@@ -20,7 +20,10 @@ impl KeyRateLimiter {
         let cap = f64::from(limit_per_minute.max(1));
         let per_ms = cap / 60_000.0;
         let mut buckets = self.buckets.lock();
-        let b = buckets.entry(key_id).or_insert(Bucket { tokens: cap, at_ms: now_ms });
+        let b = buckets.entry(key_id).or_insert(Bucket {
+            tokens: cap,
+            at_ms: now_ms,
+        });
         let elapsed = (now_ms - b.at_ms).max(0) as f64;
         b.tokens = (b.tokens + elapsed * per_ms).min(cap);
         b.at_ms = now_ms;
@@ -49,7 +52,10 @@ mod tests {
         }
         let wait = l.check(1, 10, 0).unwrap_err();
         assert_eq!(wait, 6000, "10/min refills one token every 6 s");
-        assert!(l.check(1, 10, 6000).is_ok(), "after the wait one request passes");
+        assert!(
+            l.check(1, 10, 6000).is_ok(),
+            "after the wait one request passes"
+        );
         assert!(l.check(2, 10, 0).is_ok(), "buckets are per key");
     }
 }

@@ -11,7 +11,13 @@ pub struct LoginThrottle {
 
 impl LoginThrottle {
     /// Records an attempt for `client`; Err(ms to wait) when over the limit (not recorded).
-    pub fn attempt(&self, client: &str, max_attempts: u32, window_ms: i64, now_ms: i64) -> Result<(), u64> {
+    pub fn attempt(
+        &self,
+        client: &str,
+        max_attempts: u32,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), u64> {
         let mut map = self.attempts.lock();
         if map.len() > 10_000 {
             // Bound memory under a flood of distinct addresses: drop clients with no recent attempt.
@@ -41,7 +47,13 @@ mod tests {
             assert!(t.attempt("1.2.3.4", 5, 60_000, i * 1000).is_ok());
         }
         assert_eq!(t.attempt("1.2.3.4", 5, 60_000, 10_000), Err(50_000));
-        assert!(t.attempt("5.6.7.8", 5, 60_000, 10_000).is_ok(), "another client has its own bucket");
-        assert!(t.attempt("1.2.3.4", 5, 60_000, 60_000).is_ok(), "after the cooldown it passes");
+        assert!(
+            t.attempt("5.6.7.8", 5, 60_000, 10_000).is_ok(),
+            "another client has its own bucket"
+        );
+        assert!(
+            t.attempt("1.2.3.4", 5, 60_000, 60_000).is_ok(),
+            "after the cooldown it passes"
+        );
     }
 }

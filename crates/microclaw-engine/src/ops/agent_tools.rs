@@ -2,20 +2,28 @@
 //! `status summary`, and (for LLM agents) the read-only operator tools.
 
 use crate::engine::Engine;
-use microclaw_agent::{AgentDeps, AgentSet};
+use microclaw_agent::openai::ToolProvider;
+use microclaw_agent::{AgentDeps, AgentSet, BoxFuture};
 use microclaw_core::Config;
+use microclaw_metrics::Metrics;
 use serde_json::{json, Value};
 use std::sync::{Arc, Weak};
 
 /// Builds the agent set from config. The engine is reached through a weak handle because the
 /// agents are created while the engine itself is being built.
-pub fn build_agent_set(config: &Config, engine: Weak<Engine>) -> AgentSet {
+pub fn build_agent_set(config: &Config, engine: Weak<Engine>, metrics: Arc<Metrics>) -> AgentSet {
     let status_engine = engine.clone();
     let status = Arc::new(move || match status_engine.upgrade() {
-        Some(e) => crate::ops::status::status(&e).unwrap_or_else(|err| json!({"error": err.message})),
+        Some(e) => {
+            crate::ops::status::status(&e).unwrap_or_else(|err| json!({"error": err.message}))
+        }
         None => json!({"error": "engine is shutting down"}),
     });
-    let deps = AgentDeps { status: status.clone(), tools: Some(Arc::new(OperatorTools { engine })), metrics: None };
+    let deps = AgentDeps {
+        status: status.clone(),
+        tools: Some(Arc::new(OperatorTools { engine })),
+        metrics: Some(metrics),
+    };
     match AgentSet::from_config(&config.agents, deps) {
         Ok(set) => set,
         Err(e) => {
@@ -64,5 +72,13 @@ impl OperatorTools {
                 "unknown tool '{other}': expected one of sessions_list, session_history, metrics_summary, self_check"
             )),
         }
+    }
+}
+
+impl ToolProvider for OperatorTools {
+    fn call(&self, name: &str, args: Value) -> BoxFuture<'static, Result<Value, String>> {
+        // The tools are quick reads of the store and the metrics engine.
+        let result = self.call_tool(name, &args);
+        Box::pin(async move { result })
     }
 }

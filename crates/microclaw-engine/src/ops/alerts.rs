@@ -18,8 +18,18 @@ pub fn spawn_alert_fanout(engine: Arc<Engine>, stop: CancellationToken) {
             match ev {
                 Ok(alert) => {
                     let payload = serde_json::to_value(&alert).unwrap_or_default();
-                    let slo = payload.get("slo").and_then(|s| s.as_str()).unwrap_or("").to_string();
-                    audit::record(&engine, kind::SLO_ALERT, "metrics", Some(&slo), payload.clone());
+                    let slo = payload
+                        .get("slo")
+                        .and_then(|s| s.as_str())
+                        .unwrap_or("")
+                        .to_string();
+                    audit::record(
+                        &engine,
+                        kind::SLO_ALERT,
+                        "metrics",
+                        Some(&slo),
+                        payload.clone(),
+                    );
                     engine.emit(EngineEvent::SloAlert(payload));
                 }
                 Err(RecvError::Lagged(n)) => tracing::warn!("{n} SLO alert events were skipped"),

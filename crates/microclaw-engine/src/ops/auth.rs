@@ -25,10 +25,17 @@ pub fn auth_status(engine: &Engine, who: Option<&Principal>) -> Result<Value> {
 pub fn check_password(engine: &Engine, client: &str, password: &str) -> Result<()> {
     let cfg = &engine.config().auth;
     let window_ms = cfg.login_window_seconds as i64 * 1000;
-    if let Err(wait_ms) = engine.login_throttle.attempt(client, cfg.login_max_attempts, window_ms, engine.now_ms()) {
+    if let Err(wait_ms) =
+        engine
+            .login_throttle
+            .attempt(client, cfg.login_max_attempts, window_ms, engine.now_ms())
+    {
         let secs = wait_ms.div_ceil(1000);
         return Err(Error::rate_limited(
-            format!("too many login attempts: retry in {secs} s (cooldown window {} s)", cfg.login_window_seconds),
+            format!(
+                "too many login attempts: retry in {secs} s (cooldown window {} s)",
+                cfg.login_window_seconds
+            ),
             wait_ms,
         )
         .with_details(json!({"code": "AUTH_RATE_LIMITED"})));
@@ -42,17 +49,31 @@ pub fn check_password(engine: &Engine, client: &str, password: &str) -> Result<(
 }
 
 /// `POST /api/auth/login`: a new login session for the cookie.
-pub fn login(engine: &Engine, client: &str, password: &str, label: Option<&str>, remember_days: Option<u32>) -> Result<NewLoginSession> {
+pub fn login(
+    engine: &Engine,
+    client: &str,
+    password: &str,
+    label: Option<&str>,
+    remember_days: Option<u32>,
+) -> Result<NewLoginSession> {
     check_password(engine, client, password)?;
     let days = remember_days.unwrap_or(engine.config().auth.session_remember_days);
     let s = login_sessions::create(engine.store(), label, days, engine.now_ms())?;
-    audit::record(engine, kind::LOGIN_OK, client, None, json!({"label": label}));
+    audit::record(
+        engine,
+        kind::LOGIN_OK,
+        client,
+        None,
+        json!({"label": label}),
+    );
     Ok(s)
 }
 
 pub fn logout(engine: &Engine, session_id: &str) -> Result<bool> {
     let id_hash = login_sessions::hash_id(session_id);
-    let revoked = engine.store().login_session_revoke(&id_hash, engine.now_ms())?;
+    let revoked = engine
+        .store()
+        .login_session_revoke(&id_hash, engine.now_ms())?;
     if revoked {
         audit::record(engine, kind::LOGOUT, "session", None, json!({}));
         engine.emit(EngineEvent::LoginSessionRevoked { id_hash });
@@ -62,7 +83,12 @@ pub fn logout(engine: &Engine, session_id: &str) -> Result<bool> {
 
 /// Sets the password with the one-time setup token or as an admin. Other login sessions
 /// are revoked (the caller's own is kept).
-pub fn set_password(engine: &Engine, who: Option<&Principal>, setup_token: Option<&str>, password: &str) -> Result<()> {
+pub fn set_password(
+    engine: &Engine,
+    who: Option<&Principal>,
+    setup_token: Option<&str>,
+    password: &str,
+) -> Result<()> {
     let by_setup = match (setup_token, engine.setup_token()) {
         (Some(given), Some(open)) => bool::from(given.trim().as_bytes().ct_eq(open.as_bytes())),
         _ => false,
@@ -71,8 +97,14 @@ pub fn set_password(engine: &Engine, who: Option<&Principal>, setup_token: Optio
         Some(p) if p.scopes.allows(Scope::Admin) => p.actor.clone(),
         Some(p) if !by_setup => return p.require(Scope::Admin).map(|_| ()),
         _ if by_setup => "setup".to_string(),
-        _ if setup_token.is_some() => return Err(Error::unauthorized("invalid or used setup token")),
-        _ => return Err(Error::unauthorized("setting the password needs x-setup-token or an admin credential")),
+        _ if setup_token.is_some() => {
+            return Err(Error::unauthorized("invalid or used setup token"))
+        }
+        _ => {
+            return Err(Error::unauthorized(
+                "setting the password needs x-setup-token or an admin credential",
+            ))
+        }
     };
     passwords::set(engine.store(), password)?;
     engine.close_setup();
@@ -80,8 +112,16 @@ pub fn set_password(engine: &Engine, who: Option<&Principal>, setup_token: Optio
         Some(PrincipalKind::LoginSession { id_hash }) => Some(id_hash.as_str()),
         _ => None,
     };
-    let revoked = engine.store().login_sessions_revoke_all_except(keep, engine.now_ms())?;
-    audit::record(engine, kind::PASSWORD_CHANGED, &actor, None, json!({"sessions_revoked": revoked}));
+    let revoked = engine
+        .store()
+        .login_sessions_revoke_all_except(keep, engine.now_ms())?;
+    audit::record(
+        engine,
+        kind::PASSWORD_CHANGED,
+        &actor,
+        None,
+        json!({"sessions_revoked": revoked}),
+    );
     Ok(())
 }
 
@@ -98,11 +138,29 @@ pub fn keys_list(engine: &Engine) -> Result<Vec<Value>> {
         .collect())
 }
 
-pub fn key_create(engine: &Engine, actor: &str, label: &str, scopes: &[String], expires_days: Option<u32>) -> Result<CreatedKey> {
+pub fn key_create(
+    engine: &Engine,
+    actor: &str,
+    label: &str,
+    scopes: &[String],
+    expires_days: Option<u32>,
+) -> Result<CreatedKey> {
     let set = ScopeSet::parse_list(scopes)?;
-    let created = engine.api_keys.create(engine.store(), label, set, expires_days, None, engine.now_ms())?;
-    audit::record(engine, kind::KEY_CREATED, actor, Some(&created.id.to_string()),
-        json!({"label": created.label, "scopes": created.scopes, "prefix": created.prefix}));
+    let created = engine.api_keys.create(
+        engine.store(),
+        label,
+        set,
+        expires_days,
+        None,
+        engine.now_ms(),
+    )?;
+    audit::record(
+        engine,
+        kind::KEY_CREATED,
+        actor,
+        Some(&created.id.to_string()),
+        json!({"label": created.label, "scopes": created.scopes, "prefix": created.prefix}),
+    );
     Ok(created)
 }
 
@@ -111,25 +169,56 @@ pub fn key_revoke(engine: &Engine, actor: &str, id: i64) -> Result<bool> {
     if revoked {
         engine.api_keys.invalidate();
         engine.api_keys.forget_limits(id);
-        audit::record(engine, kind::KEY_REVOKED, actor, Some(&id.to_string()), json!({}));
+        audit::record(
+            engine,
+            kind::KEY_REVOKED,
+            actor,
+            Some(&id.to_string()),
+            json!({}),
+        );
         engine.emit(EngineEvent::KeyRevoked { key_id: id });
     }
     Ok(revoked)
 }
 
 /// Issues a new key (label/scopes default to the old key's) and revokes the old one.
-pub fn key_rotate(engine: &Engine, actor: &str, id: i64, label: Option<&str>, scopes: Option<&[String]>, expires_days: Option<u32>) -> Result<CreatedKey> {
-    let old = engine.store().api_key_get(id)?.ok_or_else(|| Error::not_found(format!("API key {id} not found")))?;
+pub fn key_rotate(
+    engine: &Engine,
+    actor: &str,
+    id: i64,
+    label: Option<&str>,
+    scopes: Option<&[String]>,
+    expires_days: Option<u32>,
+) -> Result<CreatedKey> {
+    let old = engine
+        .store()
+        .api_key_get(id)?
+        .ok_or_else(|| Error::not_found(format!("API key {id} not found")))?;
     if old.revoked_at.is_some() {
-        return Err(Error::conflict(format!("API key {id} is already revoked: create a new key instead")));
+        return Err(Error::conflict(format!(
+            "API key {id} is already revoked: create a new key instead"
+        )));
     }
     let set = match scopes {
         Some(s) => ScopeSet::parse_list(s)?,
         None => old.scopes,
     };
     let label = label.unwrap_or(&old.label);
-    let created = engine.api_keys.create(engine.store(), label, set, expires_days, Some(id), engine.now_ms())?;
+    let created = engine.api_keys.create(
+        engine.store(),
+        label,
+        set,
+        expires_days,
+        Some(id),
+        engine.now_ms(),
+    )?;
     key_revoke(engine, actor, id)?;
-    audit::record(engine, kind::KEY_ROTATED, actor, Some(&id.to_string()), json!({"new_id": created.id}));
+    audit::record(
+        engine,
+        kind::KEY_ROTATED,
+        actor,
+        Some(&id.to_string()),
+        json!({"new_id": created.id}),
+    );
     Ok(created)
 }

@@ -13,7 +13,9 @@ pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
 fn check_message(message: &str) -> Result<()> {
     if message.trim().is_empty() {
-        return Err(Error::invalid("message is empty: expected a non-empty string"));
+        return Err(Error::invalid(
+            "message is empty: expected a non-empty string",
+        ));
     }
     if message.len() > MAX_MESSAGE_BYTES {
         return Err(Error::invalid(format!(
@@ -26,26 +28,41 @@ fn check_message(message: &str) -> Result<()> {
 
 /// Starts a run in `key` (creating the session when new). The returned outcome holds the
 /// run's release gate: the caller sends its response first, then releases the events.
-pub fn send(engine: &Engine, key: Option<&str>, message: &str, idempotency_key: Option<&str>) -> Result<(String, StartOutcome)> {
+pub fn send(
+    engine: &Engine,
+    key: Option<&str>,
+    message: &str,
+    idempotency_key: Option<&str>,
+) -> Result<(String, StartOutcome)> {
     let key = normalize_session_key(key)?;
     check_message(message)?;
     let existed = engine.store().session_get(&key)?.is_some();
     let outcome = engine.runs().start(StartRun {
         session_key: key.clone(),
         message: message.to_string(),
-        idempotency_key: idempotency_key.map(str::trim).filter(|k| !k.is_empty()).map(str::to_string),
+        idempotency_key: idempotency_key
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_string),
         timeout_secs: None,
         agent_id: None,
     })?;
     if !outcome.existing {
-        engine.emit(EngineEvent::SessionsChanged { key: key.clone(), reason: if existed { "updated" } else { "created" } });
+        engine.emit(EngineEvent::SessionsChanged {
+            key: key.clone(),
+            reason: if existed { "updated" } else { "created" },
+        });
     }
     Ok((key, outcome))
 }
 
 /// Sends and waits for the run to end (HTTP `POST /api/send`).
-pub async fn send_and_wait(engine: &Engine, key: Option<&str>, message: &str) -> Result<(String, String, RunOutcome)> {
-    let (key, outcome) = send(engine, key, message, None)?;
+pub async fn send_and_wait(
+    engine: &Engine,
+    key: Option<&str>,
+    message: &str,
+) -> Result<(String, String, RunOutcome)> {
+    let (key, mut outcome) = send(engine, key, message, None)?;
     let run_id = outcome.run_id.clone();
     outcome.release();
     let result = engine
@@ -66,13 +83,22 @@ pub fn spawn(
 ) -> Result<(String, Option<String>, String, Option<u64>, StartOutcome)> {
     check_message(task)?;
     let agent_id = match model.map(str::trim).filter(|m| !m.is_empty()) {
-        Some(m) => Some(engine.runs().resolve_agent(m)?),
+        Some(m) => Some(engine.runs().agents().resolve(Some(m))?.id().to_string()),
         None => None,
     };
     let key = format!("spawn:{}", uuid::Uuid::new_v4().simple());
-    let label = label.map(str::trim).filter(|l| !l.is_empty()).map(str::to_string);
-    let patch = SessionPatch { label: Some(label.clone()), agent_id: Some(agent_id.clone()), ..Default::default() };
-    engine.store().session_patch(&key, &patch, true, engine.now_ms())?;
+    let label = label
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string);
+    let patch = SessionPatch {
+        label: Some(label.clone()),
+        agent_id: Some(agent_id.clone()),
+        ..Default::default()
+    };
+    engine
+        .store()
+        .session_patch(&key, &patch, true, engine.now_ms())?;
     let timeout = run_timeout_seconds.or(match engine.config().sessions.run_timeout_seconds {
         0 => None,
         s => Some(s),
@@ -84,15 +110,29 @@ pub fn spawn(
         timeout_secs: timeout,
         agent_id: agent_id.clone(),
     })?;
-    engine.emit(EngineEvent::SessionsChanged { key: key.clone(), reason: "created" });
-    let model_name = engine.runs().agent_model(agent_id.as_deref());
+    engine.emit(EngineEvent::SessionsChanged {
+        key: key.clone(),
+        reason: "created",
+    });
+    let model_name = engine
+        .runs()
+        .agents()
+        .resolve(agent_id.as_deref())?
+        .model()
+        .to_string();
     Ok((key, label, model_name, timeout, outcome))
 }
 
 /// Aborts the session's runs (or one run); returns the aborted run ids.
-pub fn abort(engine: &Engine, key: Option<&str>, run_id: Option<&str>) -> Result<(String, Vec<String>)> {
+pub fn abort(
+    engine: &Engine,
+    key: Option<&str>,
+    run_id: Option<&str>,
+) -> Result<(String, Vec<String>)> {
     let key = normalize_session_key(key)?;
-    let ids = engine.runs().abort(&key, run_id.map(str::trim).filter(|r| !r.is_empty()));
+    let ids = engine
+        .runs()
+        .abort(&key, run_id.map(str::trim).filter(|r| !r.is_empty()));
     Ok((key, ids))
 }
 
@@ -100,14 +140,25 @@ pub fn abort(engine: &Engine, key: Option<&str>, run_id: Option<&str>) -> Result
 pub fn kill(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, usize)> {
     let key = normalize_session_key(key)?;
     let n = engine.runs().kill(&key);
-    audit::record_by(engine, who, kind::SESSION_KILLED, Some(&key), json!({"aborted": n}));
+    audit::record_by(
+        engine,
+        who,
+        kind::SESSION_KILLED,
+        Some(&key),
+        json!({"aborted": n}),
+    );
     Ok((key, n))
 }
 
 /// A `{type:"control", action}` message: abort, pause or resume, enforced.
 pub fn control(engine: &Engine, key: Option<&str>, message: &Value) -> Result<Value> {
     let key = normalize_session_key(key)?;
-    let action = message.get("action").and_then(Value::as_str).unwrap_or("").trim().to_ascii_lowercase();
+    let action = message
+        .get("action")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let (applied, reason) = match action.as_str() {
         "abort" => {
             let n = engine.runs().abort(&key, None).len();
@@ -124,7 +175,8 @@ pub fn control(engine: &Engine, key: Option<&str>, message: &Value) -> Result<Va
             )))
         }
     };
-    let mut out = json!({"ok": true, "action": action, "applied": applied, "key": key, "sessionKey": key});
+    let mut out =
+        json!({"ok": true, "action": action, "applied": applied, "key": key, "sessionKey": key});
     if let Some(r) = reason {
         out["reason"] = json!(r);
     }

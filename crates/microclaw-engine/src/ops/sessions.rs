@@ -4,7 +4,9 @@ use crate::audit::{self, kind};
 use crate::engine::Engine;
 use crate::events::EngineEvent;
 use crate::principal::Principal;
-use microclaw_core::{normalize_session_key, Error, ReasoningLevel, Result, ThinkingLevel, VerboseLevel};
+use microclaw_core::{
+    normalize_session_key, Error, ReasoningLevel, Result, ThinkingLevel, VerboseLevel,
+};
 use microclaw_store::{ListQuery, MessageRow, SessionPatch, SessionRow, TreeNode};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -48,13 +50,26 @@ pub struct SessionsPage {
 pub fn list(engine: &Engine, p: ListParams) -> Result<SessionsPage> {
     let limit = p.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_LIST_LIMIT {
-        return Err(Error::invalid(format!("limit = {limit}: expected 1..{MAX_LIST_LIMIT}")));
+        return Err(Error::invalid(format!(
+            "limit = {limit}: expected 1..{MAX_LIST_LIMIT}"
+        )));
     }
     let offset = p.offset.unwrap_or(0);
-    let search = p.search.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let (rows, total) = engine.store().sessions_list(&ListQuery { limit, offset, search })?;
+    let search = p
+        .search
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let (rows, total) = engine.store().sessions_list(&ListQuery {
+        limit,
+        offset,
+        search,
+    })?;
     let has_more = (offset + rows.len() as u64) < total as u64;
-    Ok(SessionsPage { sessions: rows.iter().map(|r| session_json(engine, r)).collect(), total, has_more })
+    Ok(SessionsPage {
+        sessions: rows.iter().map(|r| session_json(engine, r)).collect(),
+        total,
+        has_more,
+    })
 }
 
 pub struct HistoryPage {
@@ -64,14 +79,25 @@ pub struct HistoryPage {
 }
 
 /// Messages oldest first; an unknown session is NOT_FOUND (and nothing is created).
-pub fn history(engine: &Engine, key: Option<&str>, limit: Option<u32>, before: Option<i64>) -> Result<HistoryPage> {
+pub fn history(
+    engine: &Engine,
+    key: Option<&str>,
+    limit: Option<u32>,
+    before: Option<i64>,
+) -> Result<HistoryPage> {
     let key = normalize_session_key(key)?;
     let limit = limit.unwrap_or(200);
     if limit == 0 || limit > MAX_HISTORY_LIMIT {
-        return Err(Error::invalid(format!("limit = {limit}: expected 1..{MAX_HISTORY_LIMIT}")));
+        return Err(Error::invalid(format!(
+            "limit = {limit}: expected 1..{MAX_HISTORY_LIMIT}"
+        )));
     }
     match engine.store().messages_page(&key, limit, before)? {
-        Some((messages, has_more)) => Ok(HistoryPage { key, messages, has_more }),
+        Some((messages, has_more)) => Ok(HistoryPage {
+            key,
+            messages,
+            has_more,
+        }),
         None => Err(Error::not_found(format!("session '{key}' not found"))),
     }
 }
@@ -84,7 +110,9 @@ pub fn message_json(m: &MessageRow) -> Value {
 pub fn tree(engine: &Engine, root: Option<&str>, limit: Option<u32>) -> Result<Vec<TreeNode>> {
     let limit = limit.unwrap_or(1000);
     if limit == 0 || limit > MAX_TREE_LIMIT {
-        return Err(Error::invalid(format!("limit = {limit}: expected 1..{MAX_TREE_LIMIT}")));
+        return Err(Error::invalid(format!(
+            "limit = {limit}: expected 1..{MAX_TREE_LIMIT}"
+        )));
     }
     let root = match root.map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => Some(normalize_session_key(Some(r))?),
@@ -107,25 +135,51 @@ pub struct ForkResult {
     pub fork_point: i64,
 }
 
-pub fn fork(engine: &Engine, who: &Principal, source: Option<&str>, target: Option<&str>, fork_point: Option<i64>) -> Result<ForkResult> {
+pub fn fork(
+    engine: &Engine,
+    who: &Principal,
+    source: Option<&str>,
+    target: Option<&str>,
+    fork_point: Option<i64>,
+) -> Result<ForkResult> {
     let source = normalize_session_key(source)?;
     let target = match target.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => normalize_session_key(Some(t))?,
         None => format!("{source}-fork-{}", &crate::auth::random_hex(4)),
     };
     if source == target {
-        return Err(Error::invalid("source and target session keys are the same: expected a new target key"));
+        return Err(Error::invalid(
+            "source and target session keys are the same: expected a new target key",
+        ));
     }
     if let Some(fp) = fork_point {
         if fp < 0 {
-            return Err(Error::invalid(format!("fork_point = {fp}: expected 0 or more")));
+            return Err(Error::invalid(format!(
+                "fork_point = {fp}: expected 0 or more"
+            )));
         }
     }
-    let row = engine.store().session_fork(&source, &target, fork_point, engine.now_ms())?;
+    let row = engine
+        .store()
+        .session_fork(&source, &target, fork_point, engine.now_ms())?;
     let fork_point = row.fork_point.unwrap_or(row.message_count);
-    audit::record_by(engine, who, kind::SESSION_FORKED, Some(&source), json!({"target": target, "fork_point": fork_point}));
-    engine.emit(EngineEvent::SessionsChanged { key: target.clone(), reason: "forked" });
-    Ok(ForkResult { ok: true, source_session_key: source, target_session_key: target, fork_point })
+    audit::record_by(
+        engine,
+        who,
+        kind::SESSION_FORKED,
+        Some(&source),
+        json!({"target": target, "fork_point": fork_point}),
+    );
+    engine.emit(EngineEvent::SessionsChanged {
+        key: target.clone(),
+        reason: "forked",
+    });
+    Ok(ForkResult {
+        ok: true,
+        source_session_key: source,
+        target_session_key: target,
+        fork_point,
+    })
 }
 
 /// Deletes a session and its messages (not its forks). Unknown → false, nothing created.
@@ -135,7 +189,10 @@ pub fn delete(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(St
     let deleted = engine.store().session_delete(&key)?;
     if deleted {
         audit::record_by(engine, who, kind::SESSION_DELETED, Some(&key), json!({}));
-        engine.emit(EngineEvent::SessionsChanged { key: key.clone(), reason: "deleted" });
+        engine.emit(EngineEvent::SessionsChanged {
+            key: key.clone(),
+            reason: "deleted",
+        });
     }
     Ok((key, deleted))
 }
@@ -147,7 +204,10 @@ pub fn reset(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(Str
     let reset = engine.store().session_reset(&key, engine.now_ms())?;
     if reset {
         audit::record_by(engine, who, kind::SESSION_RESET, Some(&key), json!({}));
-        engine.emit(EngineEvent::SessionsChanged { key: key.clone(), reason: "updated" });
+        engine.emit(EngineEvent::SessionsChanged {
+            key: key.clone(),
+            reason: "updated",
+        });
     }
     Ok((key, reset))
 }
@@ -176,14 +236,34 @@ pub fn patch(engine: &Engine, key: Option<&str>, p: SettingsParams) -> Result<Se
     };
     let patch = SessionPatch {
         label,
-        thinking_level: p.thinking_level.as_deref().map(ThinkingLevel::parse).transpose()?,
-        verbose_level: p.verbose_level.as_deref().map(VerboseLevel::parse).transpose()?,
-        reasoning_level: p.reasoning_level.as_deref().map(ReasoningLevel::parse).transpose()?,
+        thinking_level: p
+            .thinking_level
+            .as_deref()
+            .map(ThinkingLevel::parse)
+            .transpose()?,
+        verbose_level: p
+            .verbose_level
+            .as_deref()
+            .map(VerboseLevel::parse)
+            .transpose()?,
+        reasoning_level: p
+            .reasoning_level
+            .as_deref()
+            .map(ReasoningLevel::parse)
+            .transpose()?,
         agent_id: None,
     };
-    let Some((row, created)) = engine.store().session_patch(&key, &patch, true, engine.now_ms())? else {
-        return Err(Error::internal(format!("session '{key}' could not be created")));
+    let Some((row, created)) = engine
+        .store()
+        .session_patch(&key, &patch, true, engine.now_ms())?
+    else {
+        return Err(Error::internal(format!(
+            "session '{key}' could not be created"
+        )));
     };
-    engine.emit(EngineEvent::SessionsChanged { key, reason: if created { "created" } else { "updated" } });
+    engine.emit(EngineEvent::SessionsChanged {
+        key,
+        reason: if created { "created" } else { "updated" },
+    });
     Ok(row)
 }

@@ -55,7 +55,13 @@ pub fn chat_payload(proto: Proto, ev: &ChatEvent) -> Value {
 mod tests {
     use super::*;
 
-    fn ev(seq: u32, state: ChatState, delta: Option<&str>, text: &str, err: Option<&str>) -> ChatEvent {
+    fn ev(
+        seq: u32,
+        state: ChatState,
+        delta: Option<&str>,
+        text: &str,
+        err: Option<&str>,
+    ) -> ChatEvent {
         ChatEvent {
             run_id: "r1".into(),
             session_key: "main".into(),
@@ -69,17 +75,35 @@ mod tests {
 
     #[test]
     fn protocol_3_deltas_carry_the_chunk_and_count_from_zero() {
-        let p = chat_payload(Proto::V3, &ev(1, ChatState::Delta, Some("Hel"), "Hel", None));
+        let p = chat_payload(
+            Proto::V3,
+            &ev(1, ChatState::Delta, Some("Hel"), "Hel", None),
+        );
         assert_eq!(p["seq"], 0);
         assert_eq!(p["message"]["content"][0]["text"], "Hel");
-        assert!(p.get("deltaText").is_none(), "deltaText is a protocol-4 key");
-        let p = chat_payload(Proto::V3, &ev(2, ChatState::Delta, Some("lo"), "Hello", None));
-        assert_eq!((p["seq"].as_u64(), p["message"]["content"][0]["text"].as_str()), (Some(1), Some("lo")));
+        assert!(
+            p.get("deltaText").is_none(),
+            "deltaText is a protocol-4 key"
+        );
+        let p = chat_payload(
+            Proto::V3,
+            &ev(2, ChatState::Delta, Some("lo"), "Hello", None),
+        );
+        assert_eq!(
+            (
+                p["seq"].as_u64(),
+                p["message"]["content"][0]["text"].as_str()
+            ),
+            (Some(1), Some("lo"))
+        );
     }
 
     #[test]
     fn protocol_4_deltas_carry_delta_text_and_the_cumulative_message() {
-        let p = chat_payload(Proto::V4, &ev(2, ChatState::Delta, Some("lo"), "Hello", None));
+        let p = chat_payload(
+            Proto::V4,
+            &ev(2, ChatState::Delta, Some("lo"), "Hello", None),
+        );
         assert_eq!(p["seq"], 2);
         assert_eq!(p["deltaText"], "lo");
         assert_eq!(p["message"]["content"][0]["text"], "Hello");
@@ -90,7 +114,13 @@ mod tests {
     #[test]
     fn terminal_events_carry_the_whole_text_or_the_error() {
         let f = chat_payload(Proto::V4, &ev(3, ChatState::Final, None, "Hello", None));
-        assert_eq!((f["state"].as_str(), f["message"]["content"][0]["text"].as_str()), (Some("final"), Some("Hello")));
+        assert_eq!(
+            (
+                f["state"].as_str(),
+                f["message"]["content"][0]["text"].as_str()
+            ),
+            (Some("final"), Some("Hello"))
+        );
         let e = chat_payload(Proto::V3, &ev(1, ChatState::Error, None, "", Some("boom")));
         assert_eq!(e["errorMessage"], "boom");
         assert!(e.get("message").is_none());

@@ -46,7 +46,9 @@ pub struct ConnectParams {
 }
 
 fn owned(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 impl ConnectParams {
@@ -67,7 +69,10 @@ impl ConnectParams {
         let a = p.object("auth")?;
         let auth = AuthParams {
             token: owned(a.str_opt("token")?),
-            password: a.str_opt("password")?.filter(|s| !s.is_empty()).map(str::to_string),
+            password: a
+                .str_opt("password")?
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
             device_token: owned(a.str_opt("deviceToken")?),
         };
         let device = match p.value("device") {
@@ -96,7 +101,9 @@ impl ConnectParams {
             max_protocol,
             client,
             role: owned(p.str_opt("role")?).unwrap_or_else(|| "operator".to_string()),
-            scopes: p.str_list_opt("scopes")?.map(|v| v.into_iter().map(str::to_string).collect()),
+            scopes: p
+                .str_list_opt("scopes")?
+                .map(|v| v.into_iter().map(str::to_string).collect()),
             auth,
             device,
         })
@@ -142,8 +149,16 @@ mod tests {
         assert_eq!(params(4, 4).negotiate(), Some(Proto::V4));
         assert_eq!(params(5, 6).negotiate(), None);
         assert_eq!(params(1, 2).negotiate(), None);
-        assert_eq!(params(4, 3).negotiate(), None, "an empty range matches nothing");
-        assert_eq!(params(1, 2).error_proto(), Proto::V3, "a client that tops out below 4 is a protocol-3 client");
+        assert_eq!(
+            params(4, 3).negotiate(),
+            None,
+            "an empty range matches nothing"
+        );
+        assert_eq!(
+            params(1, 2).error_proto(),
+            Proto::V3,
+            "a client that tops out below 4 is a protocol-3 client"
+        );
     }
 
     #[test]
@@ -157,7 +172,13 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(p.client.id.as_deref(), Some("cli"));
-        assert_eq!(p.scopes, Some(vec!["operator.read".to_string(), "operator.write".to_string()]));
+        assert_eq!(
+            p.scopes,
+            Some(vec![
+                "operator.read".to_string(),
+                "operator.write".to_string()
+            ])
+        );
         assert_eq!(p.auth.token.as_deref(), Some("mk_x"));
         assert_eq!(p.device.unwrap().signed_at, 5);
     }
@@ -165,9 +186,17 @@ mod tests {
     #[test]
     fn missing_protocol_bounds_and_bad_devices_are_named() {
         let err = ConnectParams::parse(&json!({"maxProtocol": 3})).unwrap_err();
-        assert!(format!("{err:?}").contains("minProtocol is required"), "{err:?}");
-        let err = ConnectParams::parse(&json!({"minProtocol":3,"maxProtocol":3,"device":{"id":"x"}})).unwrap_err();
-        assert!(format!("{err:?}").contains("device.publicKey is required"), "{err:?}");
+        assert!(
+            format!("{err:?}").contains("minProtocol is required"),
+            "{err:?}"
+        );
+        let err =
+            ConnectParams::parse(&json!({"minProtocol":3,"maxProtocol":3,"device":{"id":"x"}}))
+                .unwrap_err();
+        assert!(
+            format!("{err:?}").contains("device.publicKey is required"),
+            "{err:?}"
+        );
         let p = ConnectParams::parse(&json!({"minProtocol":3,"maxProtocol":3})).unwrap();
         assert_eq!(p.role, "operator", "role defaults to operator");
     }

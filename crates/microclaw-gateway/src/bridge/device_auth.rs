@@ -21,17 +21,28 @@ pub struct SignedContext<'a> {
 /// base64url (padded or not; standard alphabet tolerated).
 fn decode_b64(s: &str) -> Option<Vec<u8>> {
     let t = s.trim().trim_end_matches('=');
-    URL_SAFE_NO_PAD.decode(t).ok().or_else(|| STANDARD.decode(s.trim()).ok())
+    URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()
+        .or_else(|| STANDARD.decode(s.trim()).ok())
 }
 
 fn device_err(detail: &'static str, message: impl Into<String>) -> BridgeError {
-    BridgeError::Device { detail, message: message.into() }
+    BridgeError::Device {
+        detail,
+        message: message.into(),
+    }
 }
 
 /// The signed payloads, v3 first: `v2|deviceId|clientId|clientMode|role|scopes|signedAtMs|token|nonce`
 /// and the v3 form with `|platform|deviceFamily` appended (lower-cased).
 pub fn signed_payloads(p: &ConnectParams, d: &DeviceParams) -> [String; 2] {
-    let token = p.auth.token.as_deref().or(p.auth.device_token.as_deref()).unwrap_or("");
+    let token = p
+        .auth
+        .token
+        .as_deref()
+        .or(p.auth.device_token.as_deref())
+        .unwrap_or("");
     let scopes = p.scopes.as_deref().unwrap_or(&[]).join(",");
     let v2_tail = format!(
         "{}|{}|{}|{}|{}|{}|{}|{}",
@@ -45,17 +56,38 @@ pub fn signed_payloads(p: &ConnectParams, d: &DeviceParams) -> [String; 2] {
         d.nonce.as_deref().unwrap_or("")
     );
     let platform = p.client.platform.as_deref().unwrap_or("").to_lowercase();
-    let family = p.client.device_family.as_deref().unwrap_or("").to_lowercase();
-    [format!("v3|{v2_tail}|{platform}|{family}"), format!("v2|{v2_tail}")]
+    let family = p
+        .client
+        .device_family
+        .as_deref()
+        .unwrap_or("")
+        .to_lowercase();
+    [
+        format!("v3|{v2_tail}|{platform}|{family}"),
+        format!("v2|{v2_tail}"),
+    ]
 }
 
 /// Verifies the device of a connect request; Ok carries the verified device id.
-pub fn verify(p: &ConnectParams, d: &DeviceParams, ctx: &SignedContext<'_>) -> Result<String, BridgeError> {
+pub fn verify(
+    p: &ConnectParams,
+    d: &DeviceParams,
+    ctx: &SignedContext<'_>,
+) -> Result<String, BridgeError> {
     let key_bytes: [u8; 32] = decode_b64(&d.public_key)
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| device_err("DEVICE_AUTH_PUBLIC_KEY_INVALID", "device publicKey must be base64url of a raw 32-byte Ed25519 key"))?;
-    let key = VerifyingKey::from_bytes(&key_bytes)
-        .map_err(|_| device_err("DEVICE_AUTH_PUBLIC_KEY_INVALID", "device publicKey is not a valid Ed25519 point"))?;
+        .ok_or_else(|| {
+            device_err(
+                "DEVICE_AUTH_PUBLIC_KEY_INVALID",
+                "device publicKey must be base64url of a raw 32-byte Ed25519 key",
+            )
+        })?;
+    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| {
+        device_err(
+            "DEVICE_AUTH_PUBLIC_KEY_INVALID",
+            "device publicKey is not a valid Ed25519 point",
+        )
+    })?;
     let expected_id = hex::encode(Sha256::digest(key_bytes));
     if !d.id.eq_ignore_ascii_case(&expected_id) {
         return Err(device_err(
@@ -64,7 +96,10 @@ pub fn verify(p: &ConnectParams, d: &DeviceParams, ctx: &SignedContext<'_>) -> R
         ));
     }
     if d.nonce.as_deref() != Some(ctx.challenge_nonce) {
-        return Err(device_err("DEVICE_AUTH_NONCE_MISMATCH", "device nonce must equal the connect.challenge nonce"));
+        return Err(device_err(
+            "DEVICE_AUTH_NONCE_MISMATCH",
+            "device nonce must equal the connect.challenge nonce",
+        ));
     }
     if (ctx.now_ms - d.signed_at).abs() > MAX_SKEW_MS {
         return Err(device_err(
@@ -74,9 +109,16 @@ pub fn verify(p: &ConnectParams, d: &DeviceParams, ctx: &SignedContext<'_>) -> R
     }
     let sig_bytes: [u8; 64] = decode_b64(&d.signature)
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| device_err("DEVICE_AUTH_SIGNATURE_INVALID", "device signature must be base64url of 64 bytes"))?;
+        .ok_or_else(|| {
+            device_err(
+                "DEVICE_AUTH_SIGNATURE_INVALID",
+                "device signature must be base64url of 64 bytes",
+            )
+        })?;
     let sig = Signature::from_bytes(&sig_bytes);
-    let ok = signed_payloads(p, d).iter().any(|payload| key.verify(payload.as_bytes(), &sig).is_ok());
+    let ok = signed_payloads(p, d)
+        .iter()
+        .any(|payload| key.verify(payload.as_bytes(), &sig).is_ok());
     if !ok {
         return Err(device_err(
             "DEVICE_AUTH_SIGNATURE_INVALID",
@@ -95,13 +137,20 @@ mod tests {
     const NONCE: &str = "5f0c3c1e-1111-4222-8333-444455556666";
     const NOW: i64 = 1_700_000_000_000;
 
-    fn signed(version: &str, tamper: impl FnOnce(&mut serde_json::Value)) -> (ConnectParams, DeviceParams) {
+    fn signed(
+        version: &str,
+        tamper: impl FnOnce(&mut serde_json::Value),
+    ) -> (ConnectParams, DeviceParams) {
         let sk = SigningKey::from_bytes(&[7u8; 32]);
         let pk = sk.verifying_key().to_bytes();
         let id = hex::encode(Sha256::digest(pk));
         let scopes = "operator.read,operator.write";
         let base = format!("{id}|cli|cli|operator|{scopes}|{NOW}|mk_tok|{NONCE}");
-        let payload = if version == "v3" { format!("v3|{base}|linux|") } else { format!("v2|{base}") };
+        let payload = if version == "v3" {
+            format!("v3|{base}|linux|")
+        } else {
+            format!("v2|{base}")
+        };
         let mut raw = json!({
             "minProtocol": 3, "maxProtocol": 4, "role": "operator",
             "client": {"id": "cli", "mode": "cli", "platform": "Linux"},
@@ -116,7 +165,15 @@ mod tests {
     }
 
     fn check(p: &ConnectParams, d: &DeviceParams) -> Result<String, &'static str> {
-        verify(p, d, &SignedContext { challenge_nonce: NONCE, now_ms: NOW }).map_err(|e| match e {
+        verify(
+            p,
+            d,
+            &SignedContext {
+                challenge_nonce: NONCE,
+                now_ms: NOW,
+            },
+        )
+        .map_err(|e| match e {
             BridgeError::Device { detail, .. } => detail,
             _ => "other",
         })
@@ -133,12 +190,24 @@ mod tests {
     #[test]
     fn each_kind_of_bad_device_gets_its_code() {
         let cases: [(&str, fn(&mut serde_json::Value)); 6] = [
-            ("DEVICE_AUTH_NONCE_MISMATCH", |r| r["device"]["nonce"] = json!("other")),
-            ("DEVICE_AUTH_SIGNATURE_EXPIRED", |r| r["device"]["signedAt"] = json!(NOW - MAX_SKEW_MS - 1)),
-            ("DEVICE_AUTH_DEVICE_ID_MISMATCH", |r| r["device"]["id"] = json!("00")),
-            ("DEVICE_AUTH_PUBLIC_KEY_INVALID", |r| r["device"]["publicKey"] = json!("AAAA")),
-            ("DEVICE_AUTH_SIGNATURE_INVALID", |r| r["scopes"] = json!(["operator.admin"])),
-            ("DEVICE_AUTH_SIGNATURE_INVALID", |r| r["auth"]["token"] = json!("mk_other")),
+            ("DEVICE_AUTH_NONCE_MISMATCH", |r| {
+                r["device"]["nonce"] = json!("other")
+            }),
+            ("DEVICE_AUTH_SIGNATURE_EXPIRED", |r| {
+                r["device"]["signedAt"] = json!(NOW - MAX_SKEW_MS - 1)
+            }),
+            ("DEVICE_AUTH_DEVICE_ID_MISMATCH", |r| {
+                r["device"]["id"] = json!("00")
+            }),
+            ("DEVICE_AUTH_PUBLIC_KEY_INVALID", |r| {
+                r["device"]["publicKey"] = json!("AAAA")
+            }),
+            ("DEVICE_AUTH_SIGNATURE_INVALID", |r| {
+                r["scopes"] = json!(["operator.admin"])
+            }),
+            ("DEVICE_AUTH_SIGNATURE_INVALID", |r| {
+                r["auth"]["token"] = json!("mk_other")
+            }),
         ];
         for (code, tamper) in cases {
             let (p, d) = signed("v3", tamper);

@@ -32,14 +32,20 @@ pub struct Request {
 /// Parses one text frame as a request. Unknown top-level keys (e.g. `traceparent`) are ignored.
 /// The error names what was wrong and what is expected.
 pub fn parse_request(text: &str) -> Result<Request, String> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| format!("frame is not valid JSON ({e}): expected a JSON object"))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| format!("frame is not valid JSON ({e}): expected a JSON object"))?;
     let Value::Object(mut obj) = value else {
-        return Err("frame is not a JSON object: expected {type:\"req\", id, method, params?}".into());
+        return Err(
+            "frame is not a JSON object: expected {type:\"req\", id, method, params?}".into(),
+        );
     };
     match obj.get("type").and_then(Value::as_str) {
         Some("req") => {}
-        Some(other) => return Err(format!("frame type '{other}' is not accepted from clients: expected \"req\"")),
+        Some(other) => {
+            return Err(format!(
+                "frame type '{other}' is not accepted from clients: expected \"req\""
+            ))
+        }
         None => return Err("frame has no string \"type\": expected \"req\"".into()),
     }
     let id = match obj.remove("id") {
@@ -83,9 +89,18 @@ mod tests {
 
     #[test]
     fn a_request_keeps_its_id_and_params_and_ignores_unknown_keys() {
-        let r = parse_request(r#"{"type":"req","id":"7","method":" health ","params":{"a":1},"traceparent":"x"}"#)
-            .unwrap();
-        assert_eq!(r, Request { id: json!("7"), method: "health".into(), params: json!({"a":1}) });
+        let r = parse_request(
+            r#"{"type":"req","id":"7","method":" health ","params":{"a":1},"traceparent":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            Request {
+                id: json!("7"),
+                method: "health".into(),
+                params: json!({"a":1})
+            }
+        );
         let r = parse_request(r#"{"type":"req","id":9,"method":"ping"}"#).unwrap();
         assert_eq!(r.id, json!(9), "numeric ids are echoed back as numbers");
         assert_eq!(r.params, Value::Null);
@@ -109,7 +124,10 @@ mod tests {
 
     #[test]
     fn events_carry_seq_only_when_given() {
-        assert_eq!(event("tick", json!({"ts":1}), None), json!({"type":"event","event":"tick","payload":{"ts":1}}));
+        assert_eq!(
+            event("tick", json!({"ts":1}), None),
+            json!({"type":"event","event":"tick","payload":{"ts":1}})
+        );
         assert_eq!(event("tick", json!({}), Some(3))["seq"], json!(3));
     }
 }

@@ -18,9 +18,15 @@ impl<'a> Params<'a> {
     /// `null`/absent params are an empty object; anything but an object is an error.
     pub fn new(method: &'a str, raw: &'a Value) -> Result<Self, BridgeError> {
         match raw {
-            Value::Null => Ok(Params { method, obj: &EMPTY }),
+            Value::Null => Ok(Params {
+                method,
+                obj: &EMPTY,
+            }),
             Value::Object(obj) => Ok(Params { method, obj }),
-            other => Err(BridgeError::params(method, format!("params must be an object, got {}", kind(other)))),
+            other => Err(BridgeError::params(
+                method,
+                format!("params must be an object, got {}", kind(other)),
+            )),
         }
     }
 
@@ -72,23 +78,35 @@ impl<'a> Params<'a> {
 
     /// An optional integer within `[min, max]`; numeric strings are accepted.
     pub fn int_opt(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>, BridgeError> {
-        let Some(v) = self.value(key) else { return Ok(None) };
+        let Some(v) = self.value(key) else {
+            return Ok(None);
+        };
         let n = match v {
-            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
             Value::String(s) => s.trim().parse::<i64>().ok(),
             _ => None,
         };
         match n {
             Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            Some(n) => Err(self.err(format!("{key} is {n}: expected an integer from {min} to {max}"))),
-            None => Err(self.err(format!("{key} must be an integer from {min} to {max}, got {}", kind(v)))),
+            Some(n) => Err(self.err(format!(
+                "{key} is {n}: expected an integer from {min} to {max}"
+            ))),
+            None => Err(self.err(format!(
+                "{key} must be an integer from {min} to {max}, got {}",
+                kind(v)
+            ))),
         }
     }
 
     /// A required integer.
     pub fn int_required(&self, key: &str, min: i64, max: i64) -> Result<i64, BridgeError> {
-        self.int_opt(key, min, max)?
-            .ok_or_else(|| self.err(format!("{key} is required: expected an integer from {min} to {max}")))
+        self.int_opt(key, min, max)?.ok_or_else(|| {
+            self.err(format!(
+                "{key} is required: expected an integer from {min} to {max}"
+            ))
+        })
     }
 
     /// An optional list of strings (non-string entries are an error naming the field).
@@ -97,18 +115,30 @@ impl<'a> Params<'a> {
             None => Ok(None),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|v| v.as_str().ok_or_else(|| self.err(format!("{key} must be a list of strings"))))
+                .map(|v| {
+                    v.as_str()
+                        .ok_or_else(|| self.err(format!("{key} must be a list of strings")))
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(other) => Err(self.err(format!("{key} must be a list of strings, got {}", kind(other)))),
+            Some(other) => Err(self.err(format!(
+                "{key} must be a list of strings, got {}",
+                kind(other)
+            ))),
         }
     }
 
     /// A nested object as params of its own (absent → empty).
     pub fn object(&self, key: &str) -> Result<Params<'a>, BridgeError> {
         match self.value(key) {
-            None => Ok(Params { method: self.method, obj: &EMPTY }),
-            Some(Value::Object(obj)) => Ok(Params { method: self.method, obj }),
+            None => Ok(Params {
+                method: self.method,
+                obj: &EMPTY,
+            }),
+            Some(Value::Object(obj)) => Ok(Params {
+                method: self.method,
+                obj,
+            }),
             Some(other) => Err(self.err(format!("{key} must be an object, got {}", kind(other)))),
         }
     }
@@ -140,13 +170,35 @@ mod tests {
 
     #[test]
     fn session_key_accepts_three_spellings_and_defaults_to_main() {
-        for raw in [json!({"sessionKey":" a "}), json!({"key":"a"}), json!({"session_key":"a"})] {
+        for raw in [
+            json!({"sessionKey":" a "}),
+            json!({"key":"a"}),
+            json!({"session_key":"a"}),
+        ] {
             assert_eq!(Params::new("m", &raw).unwrap().session_key().unwrap(), "a");
         }
-        assert_eq!(Params::new("m", &Value::Null).unwrap().session_key().unwrap(), "main");
-        assert_eq!(Params::new("m", &json!({"sessionKey":null,"extra":1})).unwrap().session_key().unwrap(), "main");
-        let err = msg(Params::new("m", &json!({"sessionKey":5})).unwrap().session_key().unwrap_err());
-        assert_eq!(err, "invalid m params: sessionKey must be a string, got a number");
+        assert_eq!(
+            Params::new("m", &Value::Null)
+                .unwrap()
+                .session_key()
+                .unwrap(),
+            "main"
+        );
+        assert_eq!(
+            Params::new("m", &json!({"sessionKey":null,"extra":1}))
+                .unwrap()
+                .session_key()
+                .unwrap(),
+            "main"
+        );
+        let err = msg(Params::new("m", &json!({"sessionKey":5}))
+            .unwrap()
+            .session_key()
+            .unwrap_err());
+        assert_eq!(
+            err,
+            "invalid m params: sessionKey must be a string, got a number"
+        );
     }
 
     #[test]
@@ -155,15 +207,20 @@ mod tests {
         let p = Params::new("chat.history", &raw).unwrap();
         assert_eq!(p.int_opt("limit", 1, 1000).unwrap(), Some(20));
         assert_eq!(p.int_opt("missing", 1, 1000).unwrap(), None);
-        assert!(msg(p.int_opt("bad", 1, 1000).unwrap_err()).contains("bad is 0: expected an integer from 1 to 1000"));
+        assert!(msg(p.int_opt("bad", 1, 1000).unwrap_err())
+            .contains("bad is 0: expected an integer from 1 to 1000"));
         assert!(msg(p.int_opt("weird", 1, 9).unwrap_err()).contains("weird must be an integer"));
     }
 
     #[test]
     fn non_object_params_and_blank_required_strings_are_rejected() {
-        assert!(msg(Params::new("chat.send", &json!([1])).err().unwrap()).contains("params must be an object"));
+        assert!(msg(Params::new("chat.send", &json!([1])).err().unwrap())
+            .contains("params must be an object"));
         let raw = json!({"message":"  "});
         let p = Params::new("chat.send", &raw).unwrap();
-        assert_eq!(msg(p.str_required("message").unwrap_err()), "invalid chat.send params: message is required: expected a non-empty string");
+        assert_eq!(
+            msg(p.str_required("message").unwrap_err()),
+            "invalid chat.send params: message is required: expected a non-empty string"
+        );
     }
 }

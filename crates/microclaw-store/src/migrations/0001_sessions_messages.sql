@@ -15,7 +15,8 @@ CREATE TABLE sessions (
     message_count        INTEGER NOT NULL DEFAULT 0,
     last_message_preview TEXT
 );
-CREATE INDEX sessions_by_updated_at ON sessions (updated_at, id);
+-- Covers list ordering and lets search scan key/label without touching the wide rows.
+CREATE INDEX sessions_by_updated_at ON sessions (updated_at, id, key, label);
 CREATE INDEX sessions_by_parent_key ON sessions (parent_key);
 CREATE INDEX sessions_by_created_at ON sessions (created_at, id);
 

@@ -1,0 +1,93 @@
+//! `microclaw start`: open the store, serve the gateway, stop gracefully on a signal.
+
+use crate::paths::DataArgs;
+use anyhow::{anyhow, Context, Result};
+use clap::Args;
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    /// Address to listen on (default from config: 127.0.0.1).
+    #[arg(long)]
+    host: Option<String>,
+    /// Port to listen on; 0 picks a free port (default from config: 10961).
+    #[arg(long)]
+    port: Option<u16>,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+pub async fn run(a: StartArgs) -> Result<ExitCode> {
+    init_tracing();
+    let mut config = a.data.load_config()?;
+    if let Some(h) = a.host {
+        config.server.host = h;
+    }
+    if let Some(p) = a.port {
+        config.server.port = p;
+    }
+    let (host, port) = (config.server.host.clone(), config.server.port);
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port))
+        .await
+        .with_context(|| {
+            format!("cannot listen on {host}:{port} (is another gateway running? try --port 0)")
+        })?;
+    let local = listener.local_addr()?;
+    let engine = a.data.open_engine(config)?;
+    engine.start_background();
+    let url = format!("http://{local}");
+    println!("listening on {url}");
+    if let Some(token) = engine.setup_token() {
+        println!("first run: set the operator password at {url}/#/setup?token={token}");
+        println!(
+            "  (or run `microclaw auth password set --data-dir {}`)",
+            engine.data_dir().display()
+        );
+    }
+    let check = microclaw_engine::self_check::run(&engine).map_err(|e| anyhow!(e.message))?;
+    for w in check
+        .warnings
+        .iter()
+        .filter(|w| w.code != "operator_password_missing")
+    {
+        tracing::warn!(code = w.code, "self-check: {} (fix: {})", w.message, w.fix);
+    }
+    microclaw_gateway::serve(listener, engine, shutdown_signal())
+        .await
+        .context("gateway stopped with an error")?;
+    println!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MICROCLAW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,microclaw=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,342 @@
+//! One bridge connection, generic over the socket's `Sink`/`Stream` so the protocol runs the
+//! same over axum's WebSocket and over in-memory channels: challenge, handshake, hello-ok,
+//! then the request/event loop with its limits (§2, §5).
+
+use super::conn_events::{self, Flow};
+use super::errors::BridgeError;
+use super::frames::{self, Proto, Request};
+use super::handshake::{self, HandshakeInput, Session};
+use super::hello;
+use super::limits::{Limits, MalformedWindow};
+use super::methods::{self, MethodCtx};
+use super::outbound_queue::{self, Outbound, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG};
+use super::ConnContext;
+use axum::extract::ws::Message;
+use futures_util::{Sink, Stream, StreamExt};
+use microclaw_core::Error;
+use microclaw_engine::{Engine, EngineEvent, PresenceEntry};
+use serde_json::{json, Value};
+use std::fmt::Display;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::{Instant, MissedTickBehavior};
+
+/// How long a closing connection waits for its writer to flush the close frame.
+const WRITER_DRAIN: Duration = Duration::from_secs(5);
+
+pub async fn run_connection<S, R, E>(
+    engine: Arc<Engine>,
+    sink: S,
+    mut stream: R,
+    ctx: ConnContext,
+    limits: Limits,
+) where
+    S: Sink<Message> + Unpin + Send + 'static,
+    S::Error: Display,
+    R: Stream<Item = Result<Message, E>> + Unpin + Send,
+    E: Display,
+{
+    let (out, out_rx) = outbound_queue::channel(limits.max_buffered, limits.max_payload);
+    let mut writer = tokio::spawn(outbound_queue::run_writer(sink, out_rx));
+    let nonce = uuid::Uuid::new_v4().to_string();
+    out.event(
+        "connect.challenge",
+        json!({"nonce": nonce, "ts": engine.now_ms()}),
+    );
+
+    if let Some((req_id, session)) =
+        handshake_phase(&engine, &mut stream, &out, &ctx, &nonce, &limits).await
+    {
+        let conn_id = uuid::Uuid::new_v4().to_string();
+        // Subscribed before hello-ok: nothing that happens after it is missed.
+        let engine_rx = engine.subscribe();
+        let chat_rx = engine.runs().subscribe();
+        let health =
+            microclaw_engine::ops::status::health(&engine).unwrap_or_else(|_| json!({"ok": false}));
+        out.set_proto(session.proto);
+        out.respond(
+            session.proto,
+            &req_id,
+            Ok(hello::hello_ok(&engine, &session, &conn_id, health)),
+        );
+        out.event("tick", json!({"ts": engine.now_ms()}));
+        join(&engine, &conn_id, &session, &ctx);
+        let mctx = Arc::new(MethodCtx {
+            engine: engine.clone(),
+            principal: session.principal.clone(),
+            proto: session.proto,
+        });
+        let loop_state = Loop {
+            out: out.clone(),
+            mctx,
+            limits: limits.clone(),
+        };
+        loop_state.run(&mut stream, engine_rx, chat_rx).await;
+        leave(&engine, &conn_id);
+    }
+    out.close(1000, "");
+    if tokio::time::timeout(WRITER_DRAIN, &mut writer)
+        .await
+        .is_err()
+    {
+        tracing::debug!("bridge writer did not drain in time: dropping the socket");
+        writer.abort();
+    }
+}
+
+fn join(engine: &Engine, conn_id: &str, session: &Session, ctx: &ConnContext) {
+    let c = &session.client;
+    let entry = PresenceEntry {
+        instance_id: c
+            .instance_id
+            .clone()
+            .or_else(|| session.device_id.clone())
+            .unwrap_or_else(|| conn_id.to_string()),
+        host: c
+            .display_name
+            .clone()
+            .unwrap_or_else(|| ctx.remote_host.clone()),
+        mode: c.mode.clone().unwrap_or_else(|| "operator".into()),
+        platform: c.platform.clone().unwrap_or_default(),
+        version: c.version.clone().unwrap_or_default(),
+        ts: engine.now_ms(),
+    };
+    engine.presence().join(conn_id, entry);
+    engine.metrics().bridge_connections_add(1);
+    hello::bump_presence_version();
+    engine.emit(EngineEvent::PresenceChanged);
+}
+
+fn leave(engine: &Engine, conn_id: &str) {
+    engine.presence().leave(conn_id);
+    engine.metrics().bridge_connections_add(-1);
+    hello::bump_presence_version();
+    engine.emit(EngineEvent::PresenceChanged);
+}
+
+/// Waits for the first frame; it must be a `connect` request that succeeds.
+async fn handshake_phase<R, E>(
+    engine: &Engine,
+    stream: &mut R,
+    out: &Outbound,
+    ctx: &ConnContext,
+    nonce: &str,
+    limits: &Limits,
+) -> Option<(Value, Session)>
+where
+    R: Stream<Item = Result<Message, E>> + Unpin,
+    E: Display,
+{
+    let deadline = tokio::time::sleep(limits.handshake_timeout);
+    tokio::pin!(deadline);
+    let writer_done = out.writer_done();
+    let text = loop {
+        tokio::select! {
+            _ = &mut deadline => {
+                out.close(CLOSE_POLICY, "handshake timeout: no connect request");
+                return None;
+            }
+            _ = writer_done.cancelled() => return None,
+            frame = stream.next() => match frame {
+                None | Some(Ok(Message::Close(_))) => return None,
+                Some(Err(e)) => {
+                    tracing::debug!("bridge socket error before connect: {e}");
+                    return None;
+                }
+                Some(Ok(Message::Text(t))) => break t,
+                Some(Ok(Message::Binary(_))) => {
+                    refuse_first_frame(out, &Value::Null, "binary frame");
+                    return None;
+                }
+                Some(Ok(_)) => continue, // ping/pong
+            },
+        }
+    };
+    if text.len() > limits.max_payload {
+        out.close(CLOSE_TOO_BIG, "frame larger than maxPayload");
+        return None;
+    }
+    let req = match frames::parse_request(text.as_str()) {
+        Ok(req) if req.method == "connect" => req,
+        Ok(req) => {
+            refuse_first_frame(out, &req.id, &format!("method '{}'", req.method));
+            return None;
+        }
+        Err(why) => {
+            refuse_first_frame(out, &Value::Null, &why);
+            return None;
+        }
+    };
+    let client_addr = ctx.peer.ip().to_string();
+    let input = HandshakeInput {
+        engine,
+        params: &req.params,
+        challenge_nonce: nonce,
+        client_addr: &client_addr,
+        cookie_principal: ctx.cookie_principal.as_ref(),
+    };
+    match handshake::connect(input) {
+        Ok(session) => {
+            engine.metrics().record_bridge("connect", true);
+            Some((req.id, session))
+        }
+        Err(refusal) => {
+            engine.metrics().record_bridge("connect", false);
+            tracing::debug!("bridge connect refused: {:?}", refusal.error);
+            out.respond(refusal.proto, &req.id, Err(refusal.error));
+            out.close(refusal.close_code, "connect refused");
+            None
+        }
+    }
+}
+
+fn refuse_first_frame(out: &Outbound, id: &Value, got: &str) {
+    let msg = format!("a connect request is required first: expected {{type:\"req\", method:\"connect\"}}, got {got}");
+    out.respond(Proto::V3, id, Err(BridgeError::Op(Error::invalid(msg))));
+    out.close(CLOSE_POLICY, "connect required first");
+}
+
+/// The request/event loop after hello-ok.
+struct Loop {
+    out: Outbound,
+    mctx: Arc<MethodCtx>,
+    limits: Limits,
+}
+
+impl Loop {
+    async fn run<R, E>(
+        &self,
+        stream: &mut R,
+        mut engine_rx: tokio::sync::broadcast::Receiver<EngineEvent>,
+        mut chat_rx: tokio::sync::broadcast::Receiver<microclaw_agent::ChatEvent>,
+    ) where
+        R: Stream<Item = Result<Message, E>> + Unpin,
+        E: Display,
+    {
+        let limits = &self.limits;
+        let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
+        let mut malformed = MalformedWindow::new(limits.malformed_max, limits.malformed_window);
+        let mut tick =
+            tokio::time::interval_at(Instant::now() + limits.tick_interval, limits.tick_interval);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let check_every = limits.idle_ping / 3;
+        let mut keepalive = tokio::time::interval_at(Instant::now() + check_every, check_every);
+        let mut last_inbound = Instant::now();
+        let mut last_ping: Option<Instant> = None;
+        let shutdown_close = tokio::time::sleep(Duration::MAX / 4);
+        tokio::pin!(shutdown_close);
+        let mut shutting_down = false;
+        let mut chat_open = true;
+        let writer_done = self.out.writer_done();
+        loop {
+            let flow = tokio::select! {
+                _ = writer_done.cancelled() => Flow::Stop,
+                frame = stream.next() => match frame {
+                    None | Some(Ok(Message::Close(_))) => Flow::Stop,
+                    Some(Err(e)) => {
+                        tracing::debug!("bridge socket read failed: {e}");
+                        Flow::Stop
+                    }
+                    Some(Ok(msg)) => {
+                        last_inbound = Instant::now();
+                        self.on_frame(msg, &in_flight, &mut malformed).await
+                    }
+                },
+                ev = engine_rx.recv() => match ev {
+                    Ok(EngineEvent::Shutdown { reason }) if !shutting_down => {
+                        shutting_down = true;
+                        self.out.event("shutdown", json!({"reason": reason}));
+                        shutdown_close.as_mut().reset(Instant::now() + limits.shutdown_close_after);
+                        Flow::Continue
+                    }
+                    Ok(ev) => conn_events::on_engine_event(&self.mctx, &self.out, ev),
+                    Err(e) => conn_events::on_lag("engine", e),
+                },
+                ev = chat_rx.recv(), if chat_open => match ev {
+                    Ok(ev) => conn_events::on_chat_event(&self.mctx, &self.out, &ev),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => { chat_open = false; Flow::Continue }
+                    Err(e) => conn_events::on_lag("chat", e),
+                },
+                _ = tick.tick() => conn_events::on_tick(&self.mctx, &self.out),
+                _ = keepalive.tick() => {
+                    let idle = last_inbound.elapsed();
+                    if idle >= limits.idle_close {
+                        self.out.close(CLOSE_GOING_AWAY, "no answer to ping");
+                        Flow::Stop
+                    } else {
+                        if idle >= limits.idle_ping && last_ping.is_none_or(|t| t < last_inbound || t.elapsed() >= limits.idle_ping) {
+                            self.out.control(Message::Ping(Vec::new().into()));
+                            last_ping = Some(Instant::now());
+                        }
+                        Flow::Continue
+                    }
+                }
+                _ = &mut shutdown_close => {
+                    self.out.close(CLOSE_GOING_AWAY, "server shutting down");
+                    Flow::Stop
+                }
+            };
+            if matches!(flow, Flow::Stop) || self.out.is_closing() {
+                break;
+            }
+        }
+    }
+
+    async fn on_frame(
+        &self,
+        msg: Message,
+        in_flight: &Arc<Semaphore>,
+        malformed: &mut MalformedWindow,
+    ) -> Flow {
+        let text = match msg {
+            Message::Text(t) => t,
+            Message::Binary(_) => {
+                return self.malformed(
+                    malformed,
+                    "binary frames are not supported: expected JSON text frames".into(),
+                )
+            }
+            _ => return Flow::Continue, // pings are answered by the socket layer; pongs just count as activity
+        };
+        if text.len() > self.limits.max_payload {
+            self.out
+                .close(CLOSE_TOO_BIG, "frame larger than maxPayload");
+            return Flow::Stop;
+        }
+        let req: Request = match frames::parse_request(text.as_str()) {
+            Ok(r) => r,
+            Err(why) => return self.malformed(malformed, why),
+        };
+        if req.method == "connect" {
+            self.out.respond(
+                self.mctx.proto,
+                &req.id,
+                Err(BridgeError::Op(Error::invalid("already connected"))),
+            );
+            return Flow::Continue;
+        }
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            return Flow::Stop;
+        };
+        let (mctx, out) = (self.mctx.clone(), self.out.clone());
+        tokio::spawn(async move {
+            methods::dispatch(&mctx, &out, &req);
+            drop(permit);
+        });
+        Flow::Continue
+    }
+
+    fn malformed(&self, window: &mut MalformedWindow, why: String) -> Flow {
+        self.out.respond(
+            self.mctx.proto,
+            &Value::Null,
+            Err(BridgeError::Op(Error::invalid(why))),
+        );
+        if window.record(std::time::Instant::now()) {
+            self.out.close(CLOSE_POLICY, "too many malformed frames");
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+}

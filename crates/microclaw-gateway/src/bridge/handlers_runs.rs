@@ -1,0 +1,79 @@
+//! Methods that start or stop runs: `chat.send`, `sessions.send`, `sessions.spawn`,
+//! `chat.abort`, `sessions.kill`. A started run's gate travels in the [`Reply`].
+
+use super::methods::{HandlerResult, MethodCtx, Reply};
+use super::params::Params;
+use microclaw_engine::ops;
+use serde_json::{json, Value};
+
+/// Longest `runTimeoutSeconds` accepted (one day).
+const MAX_RUN_TIMEOUT_SECONDS: i64 = 86_400;
+
+pub fn chat_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let key = p.session_key()?;
+    let message = p.str_required("message")?;
+    let idem = p.str_opt("idempotencyKey")?;
+    let (_, outcome) = ops::chat::send(&ctx.engine, Some(&key), message, idem)?;
+    Ok(Reply {
+        payload: json!({"runId": outcome.run_id, "status": "started"}),
+        gate: Some(outcome),
+    })
+}
+
+pub fn sessions_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let key = p.session_key()?;
+    let text = match p.value("message") {
+        Some(Value::String(s)) => s.clone(),
+        Some(obj @ Value::Object(m))
+            if m.get("type").and_then(Value::as_str) == Some("control") =>
+        {
+            return Ok(ops::chat::control(&ctx.engine, Some(&key), obj)?.into());
+        }
+        Some(other) => other.to_string(),
+        None => {
+            return Err(p.err(
+                "message is required: expected a string or a {type:\"control\", action} object",
+            ))
+        }
+    };
+    let idem = p.str_opt("idempotencyKey")?;
+    let (key, outcome) = ops::chat::send(&ctx.engine, Some(&key), &text, idem)?;
+    let payload = json!({"ok": true, "runId": outcome.run_id, "key": key, "sessionKey": key, "status": "started"});
+    Ok(Reply {
+        payload,
+        gate: Some(outcome),
+    })
+}
+
+pub fn sessions_spawn(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let task = p.str_required("task")?;
+    let label = p.str_opt("label")?;
+    let model = p.str_opt("model")?;
+    let timeout = p
+        .int_opt("runTimeoutSeconds", 1, MAX_RUN_TIMEOUT_SECONDS)?
+        .map(|s| s as u64);
+    let (key, label, model, timeout, outcome) =
+        ops::chat::spawn(&ctx.engine, task, label, model, timeout)?;
+    let payload = json!({"ok": true, "runId": outcome.run_id, "key": key, "sessionKey": key,
+                         "label": label, "model": model, "runTimeoutSeconds": timeout});
+    Ok(Reply {
+        payload,
+        gate: Some(outcome),
+    })
+}
+
+pub fn chat_abort(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let key = p.session_key()?;
+    let run_id = p.str_opt("runId")?;
+    let (_, ids) = ops::chat::abort(&ctx.engine, Some(&key), run_id)?;
+    Ok(json!({"ok": true, "aborted": !ids.is_empty(), "runIds": ids}).into())
+}
+
+pub fn sessions_kill(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let key = p.session_key()?;
+    let (key, n) = ops::chat::kill(&ctx.engine, &ctx.principal, Some(&key))?;
+    Ok(
+        json!({"ok": true, "key": key, "sessionKey": key, "terminated": n > 0, "activeAborted": n})
+            .into(),
+    )
+}

@@ -1,0 +1,142 @@
+//! Session methods: `sessions.list`, `chat.history`, `sessions.delete`, the `set*` methods,
+//! `sessions.patch` and `sessions.fork`.
+
+use super::errors::BridgeError;
+use super::methods::{HandlerResult, MethodCtx};
+use super::params::Params;
+use microclaw_engine::ops::sessions::{
+    self, ListParams, SettingsParams, MAX_HISTORY_LIMIT, MAX_LIST_LIMIT,
+};
+use serde_json::{json, Value};
+
+pub fn list(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let params = ListParams {
+        limit: p
+            .int_opt("limit", 1, i64::from(MAX_LIST_LIMIT))?
+            .map(|n| n as u32),
+        offset: p.int_opt("offset", 0, i64::MAX)?.map(|n| n as u64),
+        search: p.str_opt("search")?.map(str::to_string),
+    };
+    let page = sessions::list(&ctx.engine, params)?;
+    Ok(json!({"ok": true, "sessions": page.sessions, "totalCount": page.total, "hasMore": page.has_more}).into())
+}
+
+pub fn chat_history(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let key = p.session_key()?;
+    let limit = p
+        .int_opt("limit", 1, i64::from(MAX_HISTORY_LIMIT))?
+        .map(|n| n as u32);
+    let before = p.int_opt("before", 0, i64::MAX)?;
+    let page = sessions::history(&ctx.engine, Some(&key), limit, before)?;
+    let messages: Vec<Value> = page.messages.iter().map(sessions::message_json).collect();
+    Ok(json!({"sessionKey": page.key, "key": page.key, "messages": messages, "hasMore": page.has_more}).into())
+}
+
+pub fn delete(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let key = p.session_key()?;
+    let (key, deleted) = sessions::delete(&ctx.engine, &ctx.principal, Some(&key))?;
+    Ok(json!({"ok": true, "deleted": deleted, "key": key, "sessionKey": key}).into())
+}
+
+/// `label` or `value`: a string sets it, `null` clears it.
+fn label_param(p: &Params<'_>) -> Result<Option<Option<String>>, BridgeError> {
+    for k in ["label", "value"] {
+        if p.has(k) {
+            return Ok(Some(p.str_opt(k)?.map(str::to_string)));
+        }
+    }
+    Ok(None)
+}
+
+fn level_param(p: &Params<'_>) -> Result<String, BridgeError> {
+    p.str_any(&["level", "value"])?
+        .map(str::to_string)
+        .ok_or_else(|| p.err("level is required: expected a string in `level` or `value`"))
+}
+
+fn apply_settings(ctx: &MethodCtx, p: &Params<'_>, settings: SettingsParams) -> HandlerResult {
+    let key = p.session_key()?;
+    let row = sessions::patch(&ctx.engine, Some(&key), settings)?;
+    Ok(
+        json!({"ok": true, "key": row.key, "sessionKey": row.key, "applied": true,
+              "settings": sessions::settings_json(&row)})
+        .into(),
+    )
+}
+
+pub fn set_label(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let label = label_param(p)?
+        .ok_or_else(|| p.err("label is required: expected a string in `label` or `value`"))?;
+    apply_settings(
+        ctx,
+        p,
+        SettingsParams {
+            label: Some(label),
+            ..Default::default()
+        },
+    )
+}
+
+pub fn set_thinking(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    apply_settings(
+        ctx,
+        p,
+        SettingsParams {
+            thinking_level: Some(level_param(p)?),
+            ..Default::default()
+        },
+    )
+}
+
+pub fn set_verbose(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    apply_settings(
+        ctx,
+        p,
+        SettingsParams {
+            verbose_level: Some(level_param(p)?),
+            ..Default::default()
+        },
+    )
+}
+
+pub fn set_reasoning(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    apply_settings(
+        ctx,
+        p,
+        SettingsParams {
+            reasoning_level: Some(level_param(p)?),
+            ..Default::default()
+        },
+    )
+}
+
+pub fn patch(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let key = p.session_key()?;
+    let level =
+        |k: &str| -> Result<Option<String>, BridgeError> { Ok(p.str_opt(k)?.map(str::to_string)) };
+    let settings = SettingsParams {
+        label: if p.has("label") {
+            Some(p.str_opt("label")?.map(str::to_string))
+        } else {
+            None
+        },
+        thinking_level: level("thinkingLevel")?,
+        verbose_level: level("verboseLevel")?,
+        reasoning_level: level("reasoningLevel")?,
+    };
+    let row = sessions::patch(&ctx.engine, Some(&key), settings)?;
+    Ok(
+        json!({"ok": true, "key": row.key, "entry": sessions::session_json(&ctx.engine, &row)})
+            .into(),
+    )
+}
+
+pub fn fork(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let key = p.session_key()?;
+    let target = p.str_any(&["targetKey", "target_key", "targetSessionKey"])?;
+    let fork_point = p.int_opt("forkPoint", 0, i64::MAX)?;
+    let result = sessions::fork(&ctx.engine, &ctx.principal, Some(&key), target, fork_point)?;
+    let payload = serde_json::to_value(&result)
+        .map_err(|e| microclaw_core::Error::internal(e.to_string()))?;
+    Ok(payload.into())
+}

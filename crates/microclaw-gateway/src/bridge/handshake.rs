@@ -1,0 +1,205 @@
+//! The `connect` request (§2.3–2.7): negotiation, credentials, device identity and the
+//! effective scopes. Produces the connection's [`Session`] or the error to answer with.
+
+use super::connect_params::{ClientInfo, ConnectParams};
+use super::device_auth::{self, SignedContext};
+use super::errors::BridgeError;
+use super::frames::Proto;
+use super::outbound_queue::{CLOSE_POLICY, CLOSE_PROTOCOL_ERROR};
+use microclaw_core::{ErrorCode, Scope, ScopeSet};
+use microclaw_engine::{Engine, Principal};
+use serde_json::Value;
+
+/// Who is connected and what they may do.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub proto: Proto,
+    /// The credential's principal with `scopes` narrowed to the effective set.
+    pub principal: Principal,
+    pub role: String,
+    /// `token` | `password` | `device-token` (hello-ok `auth.method`).
+    pub auth_method: &'static str,
+    pub client: ClientInfo,
+    pub device_id: Option<String>,
+}
+
+/// A failed connect: the error (rendered for `proto`) and the close code that follows.
+#[derive(Debug)]
+pub struct Refusal {
+    pub proto: Proto,
+    pub error: BridgeError,
+    pub close_code: u16,
+}
+
+pub struct HandshakeInput<'a> {
+    pub engine: &'a Engine,
+    pub params: &'a Value,
+    pub challenge_nonce: &'a str,
+    pub client_addr: &'a str,
+    pub cookie_principal: Option<&'a Principal>,
+}
+
+pub fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
+    let refuse = |proto, error| Refusal {
+        proto,
+        error,
+        close_code: CLOSE_POLICY,
+    };
+    let p = ConnectParams::parse(input.params).map_err(|e| refuse(Proto::V3, e))?;
+    let Some(proto) = p.negotiate() else {
+        return Err(Refusal {
+            proto: p.error_proto(),
+            error: BridgeError::ProtocolMismatch,
+            close_code: CLOSE_PROTOCOL_ERROR,
+        });
+    };
+    let (principal, auth_method) = authenticate(&input, &p).map_err(|e| refuse(proto, e))?;
+    let device_id = match &p.device {
+        None => None,
+        Some(d) => {
+            let ctx = SignedContext {
+                challenge_nonce: input.challenge_nonce,
+                now_ms: input.engine.now_ms(),
+            };
+            let id = device_auth::verify(&p, d, &ctx).map_err(|e| refuse(proto, e))?;
+            remember_device(input.engine, &id, &d.public_key, p.client.id.as_deref())
+                .map_err(|e| refuse(proto, e))?;
+            Some(id)
+        }
+    };
+    let scopes = effective_scopes(principal.scopes, p.scopes.as_deref());
+    if !scopes.allows(Scope::Read) {
+        return Err(refuse(proto, BridgeError::MissingScope(Scope::Read)));
+    }
+    Ok(Session {
+        proto,
+        principal: Principal {
+            scopes,
+            ..principal
+        },
+        role: "operator".to_string(),
+        auth_method,
+        client: p.client,
+        device_id,
+    })
+}
+
+fn authenticate(
+    input: &HandshakeInput<'_>,
+    p: &ConnectParams,
+) -> Result<(Principal, &'static str), BridgeError> {
+    let engine = input.engine;
+    let (result, method) = if let Some(token) = &p.auth.token {
+        (engine.authenticate_token(token), "token")
+    } else if let Some(token) = &p.auth.device_token {
+        (engine.authenticate_token(token), "device-token")
+    } else if let Some(password) = &p.auth.password {
+        (
+            engine.authenticate_password(input.client_addr, password),
+            "password",
+        )
+    } else if let Some(cookie) = input.cookie_principal {
+        (Ok(cookie.clone()), "token")
+    } else {
+        return Err(BridgeError::Auth {
+            detail: "AUTH_TOKEN_MISSING",
+            message: "unauthorized: connect needs auth.token (an API key, mk_…) or auth.password"
+                .into(),
+            retry_after_ms: None,
+        });
+    };
+    match result {
+        Ok(principal) => Ok((principal, method)),
+        Err(e) => Err(match e.code {
+            ErrorCode::RateLimited => BridgeError::Auth {
+                detail: "AUTH_RATE_LIMITED",
+                message: e.message,
+                retry_after_ms: Some(e.retry_after_ms.unwrap_or(1000)),
+            },
+            ErrorCode::Unauthorized | ErrorCode::Forbidden | ErrorCode::InvalidRequest => {
+                BridgeError::Auth {
+                    detail: "AUTH_TOKEN_MISMATCH",
+                    message: e.message,
+                    retry_after_ms: None,
+                }
+            }
+            _ => BridgeError::Op(e),
+        }),
+    }
+}
+
+fn remember_device(
+    engine: &Engine,
+    id: &str,
+    public_key: &str,
+    client_id: Option<&str>,
+) -> Result<(), BridgeError> {
+    if engine.store().device_is_revoked(id)? {
+        return Err(BridgeError::Auth {
+            detail: "DEVICE_REVOKED",
+            message: format!("device {id} was revoked by the operator"),
+            retry_after_ms: None,
+        });
+    }
+    engine
+        .store()
+        .device_upsert(id, public_key, client_id.unwrap_or(""), engine.now_ms())?;
+    Ok(())
+}
+
+/// The requested scopes the credential grants (all of the credential's when none requested).
+/// Unknown scope strings are ignored: clients ask for scopes this server does not have.
+pub fn effective_scopes(granted: ScopeSet, requested: Option<&[String]>) -> ScopeSet {
+    let requested: Vec<Scope> = requested
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|s| Scope::parse(s).ok())
+        .collect();
+    if requested.is_empty() {
+        return granted;
+    }
+    requested
+        .into_iter()
+        .filter(|s| granted.allows(*s))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(items: &[&str]) -> ScopeSet {
+        ScopeSet::parse_list(items).unwrap()
+    }
+
+    #[test]
+    fn effective_scopes_are_the_requested_ones_the_key_grants() {
+        let rw = set(&["read", "write"]);
+        assert_eq!(
+            effective_scopes(rw, None),
+            rw,
+            "nothing requested: all of the key's"
+        );
+        assert_eq!(
+            effective_scopes(rw, Some(&["operator.read".into()])),
+            set(&["read"])
+        );
+        assert_eq!(
+            effective_scopes(set(&["read"]), Some(&["operator.write".into()])),
+            ScopeSet::EMPTY
+        );
+        assert_eq!(
+            effective_scopes(
+                set(&["admin"]),
+                Some(&["operator.read".into(), "operator.write".into()])
+            ),
+            rw,
+            "admin grants whatever is requested"
+        );
+        assert_eq!(
+            effective_scopes(rw, Some(&["operator.pairing".into()])),
+            rw,
+            "unknown scopes are ignored"
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! The hello-ok payload (§2.8). Protocol 4's schema is closed: only the listed keys are sent.
+
+use super::frames::Proto;
+use super::handshake::Session;
+use super::methods;
+use microclaw_engine::Engine;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Every event this bridge may send.
+pub const EVENTS: &[&str] = &[
+    "connect.challenge",
+    "chat",
+    "tick",
+    "presence",
+    "health",
+    "sessions.changed",
+    "shutdown",
+    "slo.alert",
+];
+
+/// Bumped whenever a bridge connection joins or leaves (hello-ok `stateVersion.presence`).
+static PRESENCE_VERSION: AtomicU64 = AtomicU64::new(0);
+
+pub fn bump_presence_version() {
+    PRESENCE_VERSION.fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn presence_json(engine: &Engine) -> Value {
+    serde_json::to_value(engine.presence().list()).unwrap_or_else(|_| json!([]))
+}
+
+pub fn hello_ok(engine: &Engine, session: &Session, conn_id: &str, health: Value) -> Value {
+    let cfg = &engine.config().server;
+    let uptime = engine.uptime_ms();
+    let health_version = (uptime as u64) / cfg.tick_interval_ms.max(1) + 1;
+    let mut hello = json!({
+        "type": "hello-ok",
+        "protocol": session.proto.number(),
+        "server": {"version": microclaw_core::VERSION, "connId": conn_id},
+        "features": {"methods": methods::advertised_names(), "events": EVENTS},
+        "snapshot": {
+            "presence": presence_json(engine),
+            "health": health,
+            "stateVersion": {"presence": PRESENCE_VERSION.load(Ordering::Relaxed), "health": health_version},
+            "uptimeMs": uptime,
+            "authMode": "token",
+        },
+        "policy": {
+            "maxPayload": cfg.max_payload_bytes,
+            "maxBufferedBytes": cfg.max_buffered_bytes,
+            "tickIntervalMs": cfg.tick_interval_ms,
+        },
+    });
+    if session.proto == Proto::V4 {
+        hello["auth"] = json!({
+            "role": session.role,
+            "scopes": session.principal.scopes.to_strings(),
+            "method": session.auth_method,
+        });
+    }
+    hello
+}

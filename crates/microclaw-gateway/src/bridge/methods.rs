@@ -1,0 +1,261 @@
+//! The method table (§4): name → (aliases, scope, handler). Every handler is a thin adapter
+//! over an operation in `microclaw_engine::ops`; dispatch checks the scope, records metrics
+//! and sends the response before releasing a started run's events.
+
+use super::errors::BridgeError;
+use super::frames::{Proto, Request};
+use super::handlers_info as info;
+use super::handlers_runs as runs;
+use super::handlers_sessions as sessions;
+use super::outbound_queue::Outbound;
+use super::params::Params;
+use microclaw_agent::StartOutcome;
+use microclaw_core::{ErrorCode, Scope};
+use microclaw_engine::{Engine, Principal};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+/// What a handler sees of its connection.
+pub struct MethodCtx {
+    pub engine: Arc<Engine>,
+    /// The principal with the connection's effective scopes.
+    pub principal: Principal,
+    pub proto: Proto,
+}
+
+/// A handler's result: the payload and, for a started run, its release gate (dropped only
+/// after the response is queued, so the response precedes the run's first event).
+pub struct Reply {
+    pub payload: Value,
+    pub gate: Option<StartOutcome>,
+}
+
+impl From<Value> for Reply {
+    fn from(payload: Value) -> Self {
+        Reply {
+            payload,
+            gate: None,
+        }
+    }
+}
+
+pub type HandlerResult = Result<Reply, BridgeError>;
+type Handler = fn(&MethodCtx, &Params<'_>) -> HandlerResult;
+
+pub struct MethodSpec {
+    /// The dotted name (metrics and error messages use it).
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    /// `None`: no scope needed (`ping`).
+    pub scope: Option<Scope>,
+    handler: Handler,
+}
+
+const R: Option<Scope> = Some(Scope::Read);
+const W: Option<Scope> = Some(Scope::Write);
+
+macro_rules! m {
+    ($name:literal, [$($alias:literal),*], $scope:expr, $handler:path) => {
+        MethodSpec { name: $name, aliases: &[$($alias),*], scope: $scope, handler: $handler }
+    };
+}
+
+pub static METHODS: &[MethodSpec] = &[
+    m!("health", [], R, info::health),
+    m!("status", [], R, info::status),
+    m!("ping", [], None, info::ping),
+    m!("chat.send", [], W, runs::chat_send),
+    m!("chat.history", [], R, sessions::chat_history),
+    m!("chat.abort", ["chat.cancel"], W, runs::chat_abort),
+    m!("sessions.list", ["sessions_list"], R, sessions::list),
+    m!("sessions.send", ["sessions_send"], W, runs::sessions_send),
+    m!(
+        "sessions.kill",
+        ["sessions_kill", "sessions.abort"],
+        W,
+        runs::sessions_kill
+    ),
+    m!(
+        "sessions.spawn",
+        ["sessions_spawn"],
+        W,
+        runs::sessions_spawn
+    ),
+    m!(
+        "sessions.delete",
+        ["session_delete", "sessions_delete"],
+        W,
+        sessions::delete
+    ),
+    m!(
+        "sessions.setLabel",
+        ["session_setLabel", "sessions_setLabel"],
+        W,
+        sessions::set_label
+    ),
+    m!(
+        "sessions.setThinking",
+        ["session_setThinking", "sessions_setThinking"],
+        W,
+        sessions::set_thinking
+    ),
+    m!(
+        "sessions.setVerbose",
+        ["session_setVerbose", "sessions_setVerbose"],
+        W,
+        sessions::set_verbose
+    ),
+    m!(
+        "sessions.setReasoning",
+        ["session_setReasoning", "sessions_setReasoning"],
+        W,
+        sessions::set_reasoning
+    ),
+    m!("sessions.patch", [], W, sessions::patch),
+    m!("sessions.fork", [], W, sessions::fork),
+    m!("agents.list", [], R, info::agents_list),
+    m!("models.list", [], R, info::models_list),
+    m!("config.get", [], R, info::config_get),
+    m!("node.list", [], R, info::node_list),
+];
+
+static BY_NAME: LazyLock<HashMap<&'static str, &'static MethodSpec>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    for spec in METHODS {
+        map.insert(spec.name, spec);
+        for alias in spec.aliases {
+            map.insert(*alias, spec);
+        }
+    }
+    map
+});
+
+pub fn lookup(name: &str) -> Option<&'static MethodSpec> {
+    BY_NAME.get(name).copied()
+}
+
+/// hello-ok `features.methods`: every accepted name in dotted form (underscore aliases are
+/// accepted but not advertised).
+pub fn advertised_names() -> Vec<&'static str> {
+    let mut names = vec!["connect"];
+    for spec in METHODS {
+        names.push(spec.name);
+        names.extend(spec.aliases.iter().filter(|a| !a.contains('_')));
+    }
+    names
+}
+
+/// Runs one request and queues its response (then releases a started run's events).
+pub fn dispatch(ctx: &MethodCtx, out: &Outbound, req: &Request) {
+    let (metric_name, result) = match lookup(&req.method) {
+        None => (
+            "unknown",
+            Err(BridgeError::UnknownMethod(req.method.clone())),
+        ),
+        Some(spec) => (spec.name, call(spec, ctx, &req.params)),
+    };
+    ctx.engine
+        .metrics()
+        .record_bridge(metric_name, result.is_ok());
+    match result {
+        Ok(mut reply) => {
+            out.respond(ctx.proto, &req.id, Ok(std::mem::take(&mut reply.payload)));
+            // Dropping the gate lets the run emit: after the response is in the queue.
+            drop(reply.gate.take());
+        }
+        Err(e) => {
+            tracing::debug!(method = %req.method, "bridge request failed: {e:?}");
+            out.respond(ctx.proto, &req.id, Err(e));
+        }
+    }
+}
+
+fn call(spec: &MethodSpec, ctx: &MethodCtx, raw: &Value) -> HandlerResult {
+    if let Some(scope) = spec.scope {
+        if !ctx.principal.scopes.allows(scope) {
+            return Err(BridgeError::MissingScope(scope));
+        }
+    }
+    let params = Params::new(spec.name, raw)?;
+    (spec.handler)(ctx, &params).map_err(|e| name_params_error(spec.name, e))
+}
+
+/// Operation validation errors become "invalid <method> params: …" (§4).
+fn name_params_error(method: &str, e: BridgeError) -> BridgeError {
+    match e {
+        BridgeError::Op(mut err) if err.code == ErrorCode::InvalidRequest => {
+            let prefix = format!("invalid {method} params");
+            if !err.message.starts_with(&prefix) {
+                err.message = format!("{prefix}: {}", err.message);
+            }
+            BridgeError::Op(err)
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_runbook_underscore_name_and_alias_resolves() {
+        for (alias, name) in [
+            ("session_delete", "sessions.delete"),
+            ("sessions_send", "sessions.send"),
+            ("sessions_kill", "sessions.kill"),
+            ("sessions.abort", "sessions.kill"),
+            ("sessions_spawn", "sessions.spawn"),
+            ("session_setThinking", "sessions.setThinking"),
+            ("session_setVerbose", "sessions.setVerbose"),
+            ("session_setReasoning", "sessions.setReasoning"),
+            ("session_setLabel", "sessions.setLabel"),
+            ("sessions_list", "sessions.list"),
+            ("chat.cancel", "chat.abort"),
+        ] {
+            assert_eq!(lookup(alias).map(|s| s.name), Some(name), "{alias}");
+        }
+        assert!(lookup("sessions.nuke").is_none());
+    }
+
+    #[test]
+    fn reads_need_read_writes_need_write_and_ping_needs_nothing() {
+        assert_eq!(lookup("ping").unwrap().scope, None);
+        assert_eq!(lookup("chat.history").unwrap().scope, Some(Scope::Read));
+        for m in [
+            "chat.send",
+            "sessions.delete",
+            "sessions.patch",
+            "sessions.fork",
+            "chat.abort",
+        ] {
+            assert_eq!(lookup(m).unwrap().scope, Some(Scope::Write), "{m}");
+        }
+    }
+
+    #[test]
+    fn advertised_names_are_dotted_and_unique() {
+        let names = advertised_names();
+        assert!(names.iter().all(|n| !n.contains('_')), "{names:?}");
+        let unique: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len());
+        assert!(names.contains(&"chat.cancel") && names.contains(&"sessions.abort"));
+    }
+
+    #[test]
+    fn operation_validation_errors_name_the_method() {
+        let e = name_params_error(
+            "chat.history",
+            BridgeError::Op(microclaw_core::Error::invalid(
+                "limit = 0: expected 1..1000",
+            )),
+        );
+        assert_eq!(
+            e,
+            BridgeError::Op(microclaw_core::Error::invalid(
+                "invalid chat.history params: limit = 0: expected 1..1000"
+            ))
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! The operator bridge: one WebSocket at `GET /` speaking protocols 3 and 4
+//! (`shared/spec/gateway-protocol.md` §1–6). The router hands upgraded sockets to
+//! [`serve_socket`]; everything else is transport-independent and runs over any
+//! `Sink`/`Stream` of messages ([`connection::run_connection`]).
+
+mod chat_events;
+mod conn_events;
+mod connect_params;
+pub mod connection;
+mod device_auth;
+pub mod errors;
+pub mod frames;
+mod handlers_info;
+mod handlers_runs;
+mod handlers_sessions;
+mod handshake;
+mod hello;
+pub mod limits;
+pub mod methods;
+mod outbound_queue;
+mod params;
+
+use futures_util::StreamExt;
+use std::sync::Arc;
+
+/// What the router knows about a connection before the protocol starts.
+#[derive(Debug, Clone)]
+pub struct ConnContext {
+    pub peer: std::net::SocketAddr,
+    /// A logged-in browser's principal (from the session cookie), used when `connect` carries
+    /// no credentials of its own.
+    pub cookie_principal: Option<microclaw_engine::Principal>,
+    /// The client's host as the router saw it (presence `host`).
+    pub remote_host: String,
+}
+
+/// Runs one upgraded bridge socket to its end.
+pub async fn serve_socket(
+    engine: Arc<microclaw_engine::Engine>,
+    socket: axum::extract::ws::WebSocket,
+    ctx: ConnContext,
+) {
+    let limits = limits::Limits::from_config(&engine.config().server);
+    let (sink, stream) = socket.split();
+    connection::run_connection(engine, sink, stream, ctx, limits).await;
+}

@@ -1,0 +1,65 @@
+//! The operator HTTP API. Every route is a thin adapter over `microclaw_engine::ops`;
+//! credentials and scopes are enforced by one middleware from one table (`scopes.rs`).
+
+pub mod cookies;
+mod credentials;
+pub mod error;
+mod extract;
+mod record;
+mod routes_auth;
+mod routes_config;
+mod routes_metrics;
+mod routes_sessions;
+pub mod scopes;
+
+use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+pub fn routes(state: AppState) -> Router {
+    let limit = state.engine.config().server.max_body_bytes;
+    Router::new()
+        .route("/health", get(routes_config::health))
+        .route("/api/health", get(routes_config::health))
+        .route("/api/auth/status", get(routes_auth::status))
+        .route("/api/auth/login", post(routes_auth::login))
+        .route("/api/auth/logout", post(routes_auth::logout))
+        .route("/api/auth/password", post(routes_auth::set_password))
+        .route(
+            "/api/auth/api_keys",
+            get(routes_auth::keys_list).post(routes_auth::keys_create),
+        )
+        .route("/api/auth/api_keys/{id}", delete(routes_auth::keys_revoke))
+        .route(
+            "/api/auth/api_keys/{id}/rotate",
+            post(routes_auth::keys_rotate),
+        )
+        .route("/api/audit", get(routes_auth::audit_list))
+        .route("/api/sessions", get(routes_sessions::list))
+        .route("/api/history", get(routes_sessions::history))
+        .route("/api/sessions/tree", get(routes_sessions::tree))
+        .route("/api/sessions/fork", post(routes_sessions::fork))
+        .route("/api/delete_session", post(routes_sessions::delete))
+        .route("/api/reset", post(routes_sessions::reset))
+        .route("/api/sessions/settings", post(routes_sessions::settings))
+        .route("/api/send", post(routes_sessions::send))
+        .route("/api/metrics", get(routes_metrics::snapshot))
+        .route("/api/metrics/history", get(routes_metrics::history))
+        .route("/api/metrics/summary", get(routes_metrics::summary))
+        .route("/api/metrics/export", get(routes_metrics::export))
+        .route("/metrics", get(routes_metrics::prometheus))
+        .route("/api/config", get(routes_config::get_config))
+        .route("/api/config/self_check", get(routes_config::self_check))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            credentials::authorize,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record::record_request,
+        ))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}

@@ -1,0 +1,23 @@
+//! Health, config and the self-check.
+
+use super::error::ApiResult;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use microclaw_engine::ops::{config, status};
+use serde_json::{json, Value};
+
+pub async fn health(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(status::health(&s.engine)?))
+}
+
+pub async fn get_config(State(s): State<AppState>) -> Json<Value> {
+    let mut v = config::get_redacted(&s.engine);
+    v["ok"] = json!(true);
+    Json(v)
+}
+
+pub async fn self_check(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    let check = microclaw_engine::self_check::run(&s.engine)?;
+    Ok(Json(serde_json::to_value(check).unwrap_or_default()))
+}

@@ -1,0 +1,74 @@
+//! The scope table: which credential each endpoint needs. One table, read by one middleware.
+
+use axum::http::Method;
+use microclaw_core::Scope;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credential needed (one is still resolved when sent).
+    Public,
+    /// A credential with this scope (`operator.admin` passes every check).
+    Needs(Scope),
+    /// `POST /api/auth/password`: the one-time setup token or an admin credential.
+    AdminOrSetupToken,
+    /// `GET /metrics`: read, or public when `metrics.prometheus_public = true`.
+    PrometheusText,
+}
+
+/// Access rule for a matched route template; unknown routes need admin (deny by default).
+pub fn access(method: &Method, route: &str) -> Access {
+    use Access::*;
+    use Scope::*;
+    let m = method.as_str();
+    match (m, route) {
+        ("GET", "/health" | "/api/health" | "/api/auth/status")
+        | ("POST", "/api/auth/login" | "/api/auth/logout") => Public,
+        (
+            "GET",
+            "/api/sessions"
+            | "/api/history"
+            | "/api/sessions/tree"
+            | "/api/metrics"
+            | "/api/metrics/history"
+            | "/api/metrics/summary"
+            | "/api/metrics/export"
+            | "/api/config"
+            | "/api/config/self_check",
+        ) => Needs(Read),
+        ("POST", "/api/send" | "/api/sessions/settings") => Needs(Write),
+        ("POST", "/api/sessions/fork" | "/api/delete_session" | "/api/reset") => Needs(Approvals),
+        ("POST", "/api/auth/password") => AdminOrSetupToken,
+        ("GET", "/metrics") => PrometheusText,
+        _ => Needs(Admin),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_management_and_audit_need_admin_and_reads_need_read() {
+        assert_eq!(
+            access(&Method::GET, "/api/auth/api_keys"),
+            Access::Needs(Scope::Admin)
+        );
+        assert_eq!(
+            access(&Method::DELETE, "/api/auth/api_keys/{id}"),
+            Access::Needs(Scope::Admin)
+        );
+        assert_eq!(
+            access(&Method::GET, "/api/audit"),
+            Access::Needs(Scope::Admin)
+        );
+        assert_eq!(
+            access(&Method::GET, "/api/sessions"),
+            Access::Needs(Scope::Read)
+        );
+        assert_eq!(
+            access(&Method::POST, "/api/sessions/fork"),
+            Access::Needs(Scope::Approvals)
+        );
+        assert_eq!(access(&Method::GET, "/api/health"), Access::Public);
+    }
+}

@@ -1,0 +1,297 @@
+//! `MetricsEngine`: minute history, SLOs, alerts, Prometheus, OTLP and export around a
+//! [`Metrics`] and a [`Store`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use microclaw_core::config::MetricsConfig;
+use microclaw_core::{Config, Result, SharedClock};
+use microclaw_store::Store;
+
+use crate::aggregate::{minute_start, MINUTE_MS};
+use crate::alerts::{Alert, AlertEvent, AlertTracker};
+use crate::delta::Delta;
+use crate::export::ExportFormat;
+use crate::history;
+use crate::otlp::{self, OtlpExporter};
+use crate::recorder::{Metrics, Totals};
+use crate::slo::{SloReport, BUDGET_DAYS};
+
+const DAY_MS: i64 = 86_400_000;
+/// The longest window alerts look at (6 h).
+const ALERT_LOOKBACK_MINUTES: i64 = 360;
+
+pub struct MetricsEngine {
+    metrics: Arc<Metrics>,
+    store: Store,
+    clock: SharedClock,
+    cfg: MetricsConfig,
+    /// Totals as of the last successful flush; live delta = totals now - this.
+    baseline: Mutex<Totals>,
+    alerts: Mutex<AlertTracker>,
+    alert_tx: broadcast::Sender<AlertEvent>,
+    otlp: Option<Arc<OtlpExporter>>,
+    otlp_config_error: Option<String>,
+}
+
+impl MetricsEngine {
+    /// OTLP export starts with [`spawn`](Self::spawn) when `observability.otlp_enabled`; an
+    /// invalid endpoint or header disables it and shows the reason under `otlp.last_error`.
+    pub fn new(
+        metrics: Arc<Metrics>,
+        store: Store,
+        clock: SharedClock,
+        cfg: &Config,
+    ) -> Arc<MetricsEngine> {
+        let (otlp, otlp_config_error) = if cfg.observability.otlp_enabled {
+            match OtlpExporter::new(Arc::clone(&metrics), &cfg.observability) {
+                Ok(e) => (Some(e), None),
+                Err(e) => {
+                    tracing::error!(error = %e, "OTLP export disabled");
+                    (None, Some(e.to_string()))
+                }
+            }
+        } else {
+            (None, None)
+        };
+        let (alert_tx, _) = broadcast::channel(64);
+        // Counters of a new process start at 0: the baseline is zero, so the first flush
+        // adds everything recorded since start.
+        let baseline = Totals {
+            started_ms: clock.now_ms(),
+            ..Totals::default()
+        };
+        Arc::new(MetricsEngine {
+            metrics,
+            store,
+            clock,
+            cfg: cfg.metrics.clone(),
+            baseline: Mutex::new(baseline),
+            alerts: Mutex::new(AlertTracker::default()),
+            alert_tx,
+            otlp,
+            otlp_config_error,
+        })
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn otlp(&self) -> Option<&Arc<OtlpExporter>> {
+        self.otlp.as_ref()
+    }
+
+    /// What was recorded since the last flush (it belongs to the current minute).
+    pub fn live_delta(&self) -> Delta {
+        let base = self.baseline.lock();
+        Delta::between(&base, &self.metrics.totals())
+    }
+
+    /// Adds everything recorded since the last flush into the current minute's row, prunes
+    /// rows older than the retention, then evaluates the alerts. On error nothing is lost:
+    /// the next flush carries the same delta.
+    pub fn flush(&self) -> Result<()> {
+        {
+            let mut base = self.baseline.lock();
+            let now = self.clock.now_ms();
+            let totals = self.metrics.totals();
+            let delta = Delta::between(&base, &totals);
+            let gauges_set = delta.active_runs != 0
+                || delta.active_sessions != 0
+                || delta.bridge_connections != 0;
+            if !delta.is_quiet() || gauges_set {
+                history::add_into_bucket(&self.store, minute_start(now), &delta)?;
+            }
+            *base = totals;
+            let retention_ms = i64::from(self.cfg.history_retention_days.max(1)) * DAY_MS;
+            self.store
+                .metrics_history_prune(minute_start(now) - retention_ms)?;
+        }
+        self.evaluate_alerts()?;
+        Ok(())
+    }
+
+    /// Recomputes the short windows and publishes alert transitions.
+    pub fn evaluate_alerts(&self) -> Result<Vec<AlertEvent>> {
+        let now = self.clock.now_ms();
+        let lookback = ALERT_LOOKBACK_MINUTES.max(i64::from(self.cfg.slo_window_minutes));
+        let rows = history::read_rows(&self.store, minute_start(now) - lookback * MINUTE_MS, now)?;
+        let report =
+            SloReport::compute(&rows, &self.live_delta(), now, self.cfg.slo_window_minutes);
+        Ok(self.apply_alerts(&report))
+    }
+
+    fn apply_alerts(&self, report: &SloReport) -> Vec<AlertEvent> {
+        let events = self.alerts.lock().evaluate(report);
+        for e in &events {
+            tracing::info!(slo = %e.slo, state = %e.state, severity = %e.severity, burn_rate = e.burn_rate, "slo alert");
+            let _ = self.alert_tx.send(e.clone()); // no subscriber is fine
+        }
+        events
+    }
+
+    /// The `/api/metrics/history` body.
+    pub fn history(&self, minutes: u32, step_seconds: u32, limit: u32) -> Result<Value> {
+        let (minutes, step_ms) = history::check_params(minutes, step_seconds, limit)?;
+        Ok(history::history_json(
+            &self.history_points(minutes, step_ms)?,
+            minutes,
+            step_ms,
+        ))
+    }
+
+    /// Checked-parameter-free form of [`history`](Self::history): points of `step_ms`.
+    pub fn history_points(&self, minutes: u32, step_ms: i64) -> Result<Vec<(i64, Delta)>> {
+        let now = self.clock.now_ms();
+        let from = minute_start(now) - (i64::from(minutes.max(1)) - 1) * MINUTE_MS;
+        let rows = history::read_rows(&self.store, from, now)?;
+        Ok(history::history_points(
+            &rows,
+            &self.live_delta(),
+            now,
+            minutes.max(1),
+            step_ms.max(MINUTE_MS),
+        ))
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The SLO report over every window (reads up to 28 days of minute rows).
+    pub fn slo_report(&self) -> Result<SloReport> {
+        let now = self.clock.now_ms();
+        let from = minute_start(now) - i64::from(BUDGET_DAYS) * DAY_MS;
+        let rows = history::read_rows(&self.store, from, now)?;
+        Ok(SloReport::compute(
+            &rows,
+            &self.live_delta(),
+            now,
+            self.cfg.slo_window_minutes,
+        ))
+    }
+
+    /// The `/api/metrics/summary` body (also evaluates the alerts).
+    pub fn summary(&self) -> Value {
+        match self.slo_report() {
+            Ok(report) => {
+                self.apply_alerts(&report);
+                json!({
+                    "ok": true, "window": "rolling", "computed_at": report.computed_at,
+                    "slo": report.slo_json(),
+                    "alerts": self.firing_alerts(),
+                    "error_budget": report.error_budget_json(),
+                    "metrics": self.metrics.snapshot(),
+                    "otlp": self.otlp_json(),
+                })
+            }
+            Err(e) => json!({
+                "ok": false, "error": {"code": e.code.as_str(), "message": e.message},
+                "metrics": self.metrics.snapshot(), "otlp": self.otlp_json(),
+            }),
+        }
+    }
+
+    /// `{state:"ok"|"burning"|"no_data", firing, request_success_rate, e2e_latency_p95_ms, otlp}`.
+    pub fn slo_brief(&self) -> Value {
+        let now = self.clock.now_ms();
+        let window = i64::from(self.cfg.slo_window_minutes.max(1));
+        let rows = history::read_rows(&self.store, minute_start(now) - window * MINUTE_MS, now)
+            .unwrap_or_default();
+        let report =
+            SloReport::compute(&rows, &self.live_delta(), now, self.cfg.slo_window_minutes);
+        let firing: Vec<Value> = self
+            .firing_alerts()
+            .iter()
+            .map(|a| json!({"slo": a.slo, "severity": a.severity}))
+            .collect();
+        let v = &report.value;
+        let state = if !firing.is_empty() {
+            "burning"
+        } else if v.requests() == 0 && v.latency_samples == 0 {
+            "no_data"
+        } else {
+            "ok"
+        };
+        json!({
+            "state": state, "firing": firing,
+            "request_success_rate": v.success_rate(), "sample_size": v.requests(),
+            "e2e_latency_p95_ms": v.latency_p95_ms,
+            "otlp": self.otlp_json(),
+        })
+    }
+
+    pub fn firing_alerts(&self) -> Vec<Alert> {
+        self.alerts.lock().firing()
+    }
+
+    pub fn subscribe_alerts(&self) -> broadcast::Receiver<AlertEvent> {
+        self.alert_tx.subscribe()
+    }
+
+    pub fn prometheus_text(&self) -> String {
+        crate::prometheus::render(&self.metrics.totals())
+    }
+
+    pub fn otlp_json(&self) -> Value {
+        match (&self.otlp, &self.otlp_config_error) {
+            (Some(o), _) => o.status_json(),
+            (None, Some(err)) => {
+                let mut v = otlp::disabled_status_json(&self.metrics);
+                v["last_error"] = json!(err);
+                v
+            }
+            (None, None) => otlp::disabled_status_json(&self.metrics),
+        }
+    }
+
+    /// A snapshot file of the last `minutes` (1..=43200).
+    pub fn export(&self, format: ExportFormat, minutes: u32) -> Result<Vec<u8>> {
+        crate::export::render(self, format, minutes)
+    }
+
+    /// Starts the flush loop (every `metrics.flush_interval_seconds` and at each minute
+    /// boundary, so deltas land in the right minute) and the OTLP tasks. When `shutdown`
+    /// fires it flushes one last time and returns.
+    pub fn spawn(self: &Arc<Self>, shutdown: CancellationToken) -> JoinHandle<()> {
+        let otlp_task = self.otlp.as_ref().map(|o| o.spawn(shutdown.clone()));
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let interval_ms = (me.cfg.flush_interval_seconds.clamp(1, 300) * 1000) as i64;
+            let mut next_flush = me.clock.now_ms() + interval_ms;
+            loop {
+                let now = me.clock.now_ms();
+                let next_minute = minute_start(now) + MINUTE_MS + 5;
+                let wake = next_flush.min(next_minute);
+                let wait = Duration::from_millis((wake - now).clamp(1, interval_ms) as u64);
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                let m = Arc::clone(&me);
+                match tokio::task::spawn_blocking(move || m.flush()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "metrics flush failed; will retry"),
+                    Err(e) => tracing::error!(error = %e, "metrics flush task panicked"),
+                }
+                if me.clock.now_ms() >= next_flush {
+                    next_flush = me.clock.now_ms() + interval_ms;
+                }
+            }
+            let m = Arc::clone(&me);
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || m.flush()).await {
+                tracing::warn!(error = %e, "final metrics flush failed");
+            }
+            if let Some(t) = otlp_task {
+                let _ = t.await;
+            }
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! MicroClaw Console, the desktop app: runs the engine (gateway, store, metrics) in-process on
+//! one tokio runtime and shows the web UI from the engine's own URL, with a tray, native save
+//! dialog and notifications. Settings: see `launch.rs`; everything else is the engine's config.
+
+// No console window behind the app in Windows release builds.
+#![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
+
+mod alert_notice;
+mod alerts_notify;
+mod app;
+mod commands;
+mod engine_host;
+mod export_file;
+mod health;
+mod launch;
+mod metrics_export;
+mod shell;
+mod tray;
+mod tray_badge;
+mod window;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tao=warn,wry=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    // One runtime for Tauri and the engine.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("microclaw").build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("microclaw-desktop: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tauri::async_runtime::set(runtime.handle().clone());
+
+    match app::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("microclaw-desktop: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
