@@ -188,3 +188,33 @@ fn reset_clears_messages_but_keeps_settings_and_lineage() {
     );
     assert!(!t.store.session_reset("missing", 10).unwrap());
 }
+
+#[test]
+fn search_pages_report_the_total_even_past_the_last_match() {
+    let t = common::temp_store();
+    for i in 0..30 {
+        let l = if i % 3 == 0 { "Deploy run" } else { "chat" };
+        t.store
+            .session_patch(&format!("k{i:02}"), &label(l), true, i)
+            .unwrap();
+    }
+    let q = |offset| ListQuery {
+        limit: 4,
+        offset,
+        search: Some("deploy".into()),
+    };
+    let (p1, total) = t.store.sessions_list(&q(0)).unwrap();
+    assert_eq!(total, 10);
+    assert_eq!(
+        p1.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["k27", "k24", "k21", "k18"]
+    );
+    let (p3, total) = t.store.sessions_list(&q(8)).unwrap();
+    assert_eq!((p3.len(), total), (2, 10));
+    let (past, total) = t.store.sessions_list(&q(40)).unwrap();
+    assert_eq!(
+        (past.len(), total),
+        (0, 10),
+        "an empty page still carries the total"
+    );
+}
