@@ -1,0 +1,19 @@
+//! Benchmark tooling for the MicroClaw gateway (issues 2, 3, 4 and 6): not part of the product.
+//!
+//! - [`client`]: a bridge client that completes the handshake (challenge → connect → hello-ok).
+//! - [`sequential`], [`pipelined`], [`idle`], [`startup`]: the load shapes `bridge-load` runs.
+//! - [`floor`]: a WebSocket server that answers every request without doing anything (the floor).
+//! - [`seed`]: bulk-fills a data dir's database with sessions and messages.
+//!
+//! Every figure is printed as a `key=value` line so the scripts in `scripts/bench/` can grep it.
+
+pub mod client;
+pub mod floor;
+pub mod frames;
+pub mod idle;
+pub mod pipelined;
+pub mod proc_status;
+pub mod seed;
+pub mod sequential;
+pub mod startup;
+pub mod stats;
