@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Desktop smoke test: the real desktop app under a virtual display, driven through WebDriver
+# (WebKitWebDriver from Debian's webkit2gtk-driver, with TAURI_WEBVIEW_AUTOMATION=true).
+# Prints PASS/FAIL per check and "N passed, N failed"; exits non-zero on any failure.
+#
+#   tests/desktop/smoke.sh                 # builds target/debug/microclaw-desktop first
+#   MICROCLAW_DESKTOP_BIN=path/to/app tests/desktop/smoke.sh   # use a built binary as is
+#
+# Needs: scripts/setup-linux.sh (xvfb, webkit2gtk-driver, the webkit/appindicator libraries).
+# For the UI checks the binary must be built after `npm --prefix ui run build` (the gateway
+# embeds ui/dist at build time); without it the API is checked from the window instead.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+here="$root/tests/desktop"
+
+# A virtual display and a private session bus (single-instance and notifications use D-Bus;
+# a private bus also keeps this test away from a desktop app the user has open).
+if [[ -z "${SMOKE_INSIDE:-}" ]]; then
+  for tool in xvfb-run WebKitWebDriver python3; do
+    command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing: run scripts/setup-linux.sh"; exit 1; }
+  done
+  if [[ -z "${MICROCLAW_DESKTOP_BIN:-}" ]]; then
+    echo "building microclaw-desktop (debug)…"
+    (cd "$root" && cargo build -p microclaw-desktop)
+  fi
+  wrap=()
+  if command -v dbus-run-session >/dev/null; then wrap=(dbus-run-session --); fi
+  export SMOKE_INSIDE=1
+  exec timeout --kill-after=10 "${SMOKE_TIMEOUT:-300}" \
+    xvfb-run -a -s "-screen 0 1440x960x24" "${wrap[@]}" bash "${BASH_SOURCE[0]}" "$@"
+fi
+
+app="${MICROCLAW_DESKTOP_BIN:-$root/target/debug/microclaw-desktop}"
+[[ -x "$app" ]] || { echo "FAIL: no desktop binary at $app (cargo build -p microclaw-desktop)"; exit 1; }
+app="$(cd "$(dirname "$app")" && pwd)/$(basename "$app")"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/microclaw-desktop-smoke.XXXXXX")"
+driver_pid=""
+cleanup() {
+  if [[ -n "$driver_pid" ]] && kill -0 "$driver_pid" 2>/dev/null; then
+    kill "$driver_pid" 2>/dev/null || true
+    wait "$driver_pid" 2>/dev/null || true
+  fi
+  if [[ -n "${SMOKE_KEEP:-}" ]]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+mkdir -p "$work/data" "$work/exports"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+
+# The app inherits WebKitWebDriver's environment.
+export TAURI_WEBVIEW_AUTOMATION=true
+export MICROCLAW_DATA_DIR="$work/data"
+export MICROCLAW_DESKTOP_EXPORT_DIR="$work/exports"
+export MICROCLAW_SERVER__PORT=0          # a free port: never collide with a running console
+export MICROCLAW_SERVER__SHUTDOWN_GRACE_MS=2000
+export RUST_LOG="${RUST_LOG:-info,tao=warn,wry=warn}"
+export NO_AT_BRIDGE=1                    # no accessibility bus under Xvfb
+
+WebKitWebDriver --host=127.0.0.1 --port="$port" >"$work/webdriver.log" 2>&1 &
+driver_pid=$!
+for _ in $(seq 1 50); do
+  python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),timeout=0.2)" 2>/dev/null && break
+  sleep 0.2
+done
+
+status=0
+python3 "$here/smoke_driver.py" --webdriver "http://127.0.0.1:$port" --app "$app" --export-dir "$work/exports" || status=$?
+if [[ $status -ne 0 ]]; then
+  echo "--- WebKitWebDriver and app log (last 60 lines) ---"
+  tail -n 60 "$work/webdriver.log" || true
+fi
+exit "$status"

@@ -1,0 +1,216 @@
+"""Desktop smoke test: drives the real desktop app through WebKitWebDriver (see smoke.sh).
+
+Checks, each printed as PASS/FAIL: the window loads the UI from the in-process engine with a
+launch token, the UI shows "connected", a message round-trips, export works through the
+shell (the UI's Export button and the `export_metrics` command, both saving without a dialog
+because MICROCLAW_DESKTOP_EXPORT_DIR is set), commands that were not granted are refused, and
+closing the window stops the engine.
+
+usage: smoke_driver.py --webdriver URL --app BINARY --export-dir DIR
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+import traceback
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from webdriver import Session, wait_until  # noqa: E402
+
+CONNECTED = '[data-testid="connection-indicator"][data-state="connected"], [data-testid="connection-status"][data-state="connected"]'
+INVOKE = """
+const [cmd, args] = [arguments[0], arguments[1]];
+const done = arguments[arguments.length - 1];
+const t = window.__TAURI__ && window.__TAURI__.core;
+if (!t) { done({ err: 'window.__TAURI__.core is missing (withGlobalTauri off?)' }); return; }
+t.invoke(cmd, args).then(
+  (ok) => done({ ok: ok === undefined ? null : ok }),
+  (e) => done({ err: typeof e === 'string' ? e : JSON.stringify(e) }));
+"""
+FETCH = """
+const [method, path, body] = [arguments[0], arguments[1], arguments[2]];
+const done = arguments[arguments.length - 1];
+fetch(path, { method, headers: { 'content-type': 'application/json',
+  authorization: 'Bearer ' + window.__MICROCLAW_LAUNCH_TOKEN__ }, body: body ? JSON.stringify(body) : undefined })
+  .then(async (r) => done({ status: r.status, body: await r.text() }), (e) => done({ status: 0, body: String(e) }));
+"""
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def run(self, name, fn):
+        started = time.monotonic()
+        try:
+            detail = fn()
+            self.passed += 1
+            extra = f" ({detail})" if detail else ""
+            print(f"PASS: {name}{extra} [{time.monotonic() - started:.1f}s]", flush=True)
+            return True
+        except Exception as e:  # a failed check is reported, the others still run
+            self.failed += 1
+            print(f"FAIL: {name}: {e}", flush=True)
+            if os.environ.get("SMOKE_VERBOSE"):
+                traceback.print_exc()
+            return False
+
+
+def port_open(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def newest_file(directory, suffix):
+    files = [f for f in os.listdir(directory) if f.endswith(suffix) and not f.startswith(".")]
+    files.sort(key=lambda f: os.path.getmtime(os.path.join(directory, f)))
+    return os.path.join(directory, files[-1]) if files else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--webdriver", required=True)
+    ap.add_argument("--app", required=True)
+    ap.add_argument("--export-dir", required=True)
+    args = ap.parse_args()
+    checks = Checks()
+    state = {}
+
+    def start():
+        caps = {"webkitgtk:browserOptions": {"binary": args.app, "args": []}}
+        state["s"] = Session(args.webdriver, caps, timeout=120)
+        url = wait_until("the window to load the engine URL", lambda: _engine_url(state["s"]), 60)
+        state["origin"] = urllib.parse.urlsplit(url)
+        return url
+
+    if not checks.run("the app starts and its window loads the UI from the in-process engine", start):
+        return finish(checks)
+    s = state["s"]
+
+    def token():
+        ok = s.execute("const t = window.__MICROCLAW_LAUNCH_TOKEN__; return typeof t === 'string' && t.startsWith('mlt_');")
+        assert ok is True, "window.__MICROCLAW_LAUNCH_TOKEN__ is not an mlt_ launch token"
+
+    checks.run("the window was handed a launch token", token)
+
+    ui_built = wait_until(
+        "the page to render",
+        lambda: s.execute(
+            "const b = document.body ? document.body.innerText : '';"
+            "return b.includes('built without the web UI') ? 'fallback' : (document.querySelector('#app, main, nav') ? 'ui' : '');"
+        ),
+        30,
+    ) == "ui"
+    if ui_built:
+        run_ui_checks(s, checks, args.export_dir)
+    else:
+        print("NOTE: the app was built without ui/dist: checking the API from the window instead of the UI", flush=True)
+        run_fallback_checks(s, checks)
+
+    def command_export():
+        r = s.execute_async(INVOKE, "export_metrics", {"format": "json", "minutes": 60})
+        assert "ok" in r, f"export_metrics failed: {r.get('err')}"
+        saved = r["ok"]
+        assert saved and os.path.dirname(saved["path"]) == os.path.abspath(args.export_dir), f"saved where? {saved}"
+        with open(saved["path"], encoding="utf-8") as f:
+            doc = json.load(f)
+        assert "metrics" in doc and "summary" in doc, f"unexpected export keys {sorted(doc)}"
+        assert saved["bytes"] == os.path.getsize(saved["path"])
+        return os.path.basename(saved["path"])
+
+    checks.run("the export_metrics command renders and saves a JSON snapshot", command_export)
+
+    def bad_request():
+        r = s.execute_async(INVOKE, "export_metrics", {"format": "xlsx", "minutes": 60})
+        assert "err" in r and "INVALID_REQUEST" in r["err"] and "xlsx" in r["err"], f"expected INVALID_REQUEST, got {r}"
+
+    checks.run("a bad export request gets a clear error", bad_request)
+
+    def acl():
+        for cmd in ("plugin:dialog|open", "plugin:notification|notify", "plugin:window-state|save_window_state"):
+            r = s.execute_async(INVOKE, cmd, {})
+            assert "err" in r, f"{cmd} was allowed but is not granted to the window: {r}"
+
+    checks.run("commands not granted to the window are refused", acl)
+
+    def quit_stops_engine():
+        host, port = state["origin"].hostname, state["origin"].port
+        assert port_open(host, port), "the gateway was not listening before quit"
+        s.close()  # closes the window: the app stops the engine and exits
+        wait_until("the gateway to stop after the window closed", lambda: not port_open(host, port), 30)
+
+    checks.run("closing the window stops the engine", quit_stops_engine)
+    return finish(checks)
+
+
+def _engine_url(s):
+    url = s.current_url()
+    return url if url.startswith("http://127.0.0.1:") else None
+
+
+def run_ui_checks(s, checks, export_dir):
+    checks.run("the UI shows connected", lambda: s.wait_for(CONNECTED, 45) and None)
+
+    def round_trip():
+        key = f"desktop-smoke-{int(time.time())}"
+        s.execute("location.hash = arguments[0];", f"#/sessions?key={key}")
+        composer = s.wait_for('[data-testid="composer"]', 20)
+        s.type(composer, "status summary")
+        send = s.wait_for('[data-testid="send-button"]:not([disabled])', 10)
+        s.click(send)
+
+        def reply():
+            return s.execute(
+                "const el = document.querySelector('[data-testid=\"live-run\"][data-state=\"final\"] .text')"
+                " || [...document.querySelectorAll('[data-testid=\"message\"][data-role=\"assistant\"] .text')].pop();"
+                "return el && el.innerText.trim().length > 0 ? el.innerText.trim() : null;"
+            )
+
+        text = wait_until("the assistant's reply", reply, 45)
+        return f"reply starts {text[:40]!r}"
+
+    checks.run("a message round-trips (status summary)", round_trip)
+
+    def ui_export():
+        before = set(os.listdir(export_dir))
+        s.execute("location.hash = '#/metrics';")
+        s.click(s.wait_for('[data-testid="export-csv"]:not([disabled])', 20))
+        path = wait_until(
+            "the CSV export to be saved",
+            lambda: (lambda p: p if p and os.path.basename(p) not in before else None)(newest_file(export_dir, ".csv")),
+            30,
+        )
+        with open(path, encoding="utf-8") as f:
+            header = f.readline()
+        assert "," in header, f"the CSV has no header row: {header!r}"
+        return os.path.basename(path)
+
+    checks.run("the UI's Export CSV saves through the shell", ui_export)
+
+
+def run_fallback_checks(s, checks):
+    def api_round_trip():
+        r = s.execute_async(FETCH, "POST", "/api/send", {"session_key": "desktop-smoke", "message": "status summary"})
+        assert r["status"] == 200, f"POST /api/send -> {r['status']}: {r['body'][:200]}"
+        body = json.loads(r["body"])
+        assert body.get("response"), f"empty response: {body}"
+        return f"reply starts {body['response'][:40]!r}"
+
+    checks.run("a message round-trips through the API with the launch token", api_round_trip)
+
+
+def finish(checks):
+    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
+    return 0 if checks.failed == 0 and checks.passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
