@@ -63,12 +63,6 @@ impl Engine {
         let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
         let now = clock.now_ms();
         let store = Store::open(&data_dir.join(DB_FILE_NAME), config.storage.synchronous)?;
-        let interrupted = store.runs_mark_interrupted(now)?;
-        if interrupted > 0 {
-            tracing::info!(
-                "{interrupted} run(s) interrupted by the previous stop were marked aborted"
-            );
-        }
         let secret = secret::load_or_create(&data_dir)?;
         let metrics = Metrics::new(clock.clone(), &config.metrics);
         let metrics_engine =
@@ -111,7 +105,14 @@ impl Engine {
     }
 
     /// Starts the background loops (metrics flush, OTLP, alert fan-out). Needs a tokio runtime.
+    /// Server mode only (offline CLI commands must not touch a running server's runs): also
+    /// marks runs left `running` by a previous process as aborted.
     pub fn start_background(self: &Arc<Self>) {
+        match self.store.runs_mark_interrupted(self.now_ms()) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("{n} run(s) interrupted by the previous stop were marked aborted"),
+            Err(e) => tracing::warn!("could not mark interrupted runs: {e}"),
+        }
         self.metrics_engine.spawn(self.background.clone());
         crate::ops::alerts::spawn_alert_fanout(self.clone(), self.background.clone());
     }
