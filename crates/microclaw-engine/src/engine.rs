@@ -110,7 +110,9 @@ impl Engine {
     pub fn start_background(self: &Arc<Self>) {
         match self.store.runs_mark_interrupted(self.now_ms()) {
             Ok(0) => {}
-            Ok(n) => tracing::info!("{n} run(s) interrupted by the previous stop were marked aborted"),
+            Ok(n) => {
+                tracing::info!("{n} run(s) interrupted by the previous stop were marked aborted")
+            }
             Err(e) => tracing::warn!("could not mark interrupted runs: {e}"),
         }
         self.metrics_engine.spawn(self.background.clone());

@@ -14,9 +14,7 @@ use std::sync::{Arc, Weak};
 pub fn build_agent_set(config: &Config, engine: Weak<Engine>, metrics: Arc<Metrics>) -> AgentSet {
     let status_engine = engine.clone();
     let status = Arc::new(move || match status_engine.upgrade() {
-        Some(e) => {
-            crate::ops::status::status(&e).unwrap_or_else(|err| json!({"error": err.message}))
-        }
+        Some(e) => status_for_operator(&e).unwrap_or_else(|err| json!({"error": err.message})),
         None => json!({"error": "engine is shutting down"}),
     });
     let deps = AgentDeps {
@@ -32,6 +30,75 @@ pub fn build_agent_set(config: &Config, engine: Weak<Engine>, metrics: Arc<Metri
             AgentSet::builtin_only(status)
         }
     }
+}
+
+/// The `status summary` snapshot, shaped for reading: one line per fact.
+fn status_for_operator(e: &Engine) -> microclaw_core::Result<Value> {
+    let slo = e.metrics_engine().slo_brief();
+    let f = |k: &str| slo.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+    let firing: Vec<String> = slo
+        .get("firing")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|x| {
+                    x.get("slo")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let slo_line = match slo
+        .get("state")
+        .and_then(Value::as_str)
+        .unwrap_or("no_data")
+    {
+        "no_data" => "ok (no runs measured in the SLO window yet)".to_string(),
+        "burning" => format!(
+            "BURNING: {} (see GET /api/metrics/summary)",
+            firing.join(", ")
+        ),
+        _ => format!(
+            "ok: success rate {:.2}%, p95 latency {:.0} ms",
+            f("request_success_rate") * 100.0,
+            f("e2e_latency_p95_ms")
+        ),
+    };
+    let otlp = slo.get("otlp").cloned().unwrap_or(Value::Null);
+    let otlp_line = if otlp.get("enabled").and_then(Value::as_bool) == Some(true) {
+        format!(
+            "exported {}, dropped {}, retries {}, last error: {}",
+            otlp["exported"],
+            otlp["dropped"],
+            otlp["retries"],
+            otlp.get("last_error")
+                .and_then(Value::as_str)
+                .unwrap_or("none")
+        )
+    } else {
+        "disabled".to_string()
+    };
+    let check = crate::self_check::run(e)?;
+    let risk = match check.warnings.len() {
+        0 => "none".to_string(),
+        n => format!(
+            "{} ({n} warning{}; see GET /api/config/self_check)",
+            check.risk_level,
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    Ok(json!({
+        "version": microclaw_core::VERSION,
+        "uptimeMs": e.uptime_ms(),
+        "sessions": e.store().session_count()?,
+        "activeRuns": e.runs().active_runs(),
+        "connections": e.presence().count(),
+        "slo": slo_line,
+        "otlp": otlp_line,
+        "riskLevel": risk,
+    }))
 }
 
 /// The built-in read-only operator tools offered to LLM agents.
