@@ -191,7 +191,7 @@ pub fn run(engine: &Engine) -> Result<SelfCheck> {
             "set storage.synchronous = \"normal\" (or \"full\")".into(),
         );
     }
-    w.sort_by(|a, b| b.severity.cmp(&a.severity));
+    w.sort_by_key(|x| std::cmp::Reverse(x.severity));
     let risk_level = match w.first().map(|x| x.severity) {
         Some(Severity::High) => "high",
         Some(Severity::Medium) => "medium",

@@ -73,6 +73,17 @@ pub async fn send_and_wait(
     Ok((key, run_id, result))
 }
 
+/// What `sessions.spawn` started.
+#[derive(Debug)]
+pub struct Spawned {
+    pub key: String,
+    pub label: Option<String>,
+    pub model: String,
+    pub run_timeout_seconds: Option<u64>,
+    /// Holds the run's release gate (see [`send`]).
+    pub outcome: StartOutcome,
+}
+
 /// `sessions.spawn`: a new `spawn:<hex>` session running `task`.
 pub fn spawn(
     engine: &Engine,
@@ -80,7 +91,7 @@ pub fn spawn(
     label: Option<&str>,
     model: Option<&str>,
     run_timeout_seconds: Option<u64>,
-) -> Result<(String, Option<String>, String, Option<u64>, StartOutcome)> {
+) -> Result<Spawned> {
     check_message(task)?;
     let agent_id = match model.map(str::trim).filter(|m| !m.is_empty()) {
         Some(m) => Some(engine.runs().agents().resolve(Some(m))?.id().to_string()),
@@ -120,7 +131,13 @@ pub fn spawn(
         .resolve(agent_id.as_deref())?
         .model()
         .to_string();
-    Ok((key, label, model_name, timeout, outcome))
+    Ok(Spawned {
+        key,
+        label,
+        model: model_name,
+        run_timeout_seconds: timeout,
+        outcome,
+    })
 }
 
 /// Aborts the session's runs (or one run); returns the aborted run ids.

@@ -52,10 +52,10 @@ pub fn sessions_spawn(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let timeout = p
         .int_opt("runTimeoutSeconds", 1, MAX_RUN_TIMEOUT_SECONDS)?
         .map(|s| s as u64);
-    let (key, label, model, timeout, outcome) =
-        ops::chat::spawn(&ctx.engine, task, label, model, timeout)?;
-    let payload = json!({"ok": true, "runId": outcome.run_id, "key": key, "sessionKey": key,
-                         "label": label, "model": model, "runTimeoutSeconds": timeout});
+    let s = ops::chat::spawn(&ctx.engine, task, label, model, timeout)?;
+    let payload = json!({"ok": true, "runId": s.outcome.run_id, "key": s.key, "sessionKey": s.key,
+                         "label": s.label, "model": s.model, "runTimeoutSeconds": s.run_timeout_seconds});
+    let outcome = s.outcome;
     Ok(Reply {
         payload,
         gate: Some(outcome),

@@ -22,10 +22,7 @@ pub struct Caller(pub Option<Principal>);
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
-fn header_str<'a>(
-    h: &'a HeaderMap,
-    name: impl axum::http::header::AsHeaderName,
-) -> Option<&'a str> {
+fn header_str(h: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
