@@ -4,7 +4,8 @@
 const APP_COMMANDS: &[&str] = &["export_metrics", "save_export"];
 
 fn main() {
-    let attrs = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(APP_COMMANDS));
+    let attrs = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(APP_COMMANDS));
     if let Err(e) = tauri_build::try_build(attrs) {
         eprintln!("tauri build step failed: {e:#}");
         std::process::exit(1);

@@ -15,8 +15,15 @@ pub fn for_alert(payload: &Value) -> Option<Notice> {
     if state != "firing" {
         return None;
     }
-    let slo = payload.get("slo").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or("an SLO");
-    let severity = payload.get("severity").and_then(Value::as_str).unwrap_or("");
+    let slo = payload
+        .get("slo")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("an SLO");
+    let severity = payload
+        .get("severity")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let window = payload.get("window").and_then(Value::as_str).unwrap_or("");
     let burn = payload.get("burn_rate").and_then(Value::as_f64);
     let title = match severity {
@@ -39,17 +46,30 @@ mod tests {
 
     #[test]
     fn a_firing_alert_names_the_slo_severity_and_burn_rate() {
-        let n = for_alert(&json!({"slo": "availability", "state": "firing", "severity": "page",
-            "window": "1h", "burn_rate": 14.4, "since": 1, "at": 2}))
+        let n = for_alert(
+            &json!({"slo": "availability", "state": "firing", "severity": "page",
+            "window": "1h", "burn_rate": 14.4, "since": 1, "at": 2}),
+        )
         .unwrap();
         assert_eq!(n.title, "SLO alert (page): availability");
-        assert!(n.body.starts_with("Burning error budget at 14.4x over 1h."), "{}", n.body);
+        assert!(
+            n.body.starts_with("Burning error budget at 14.4x over 1h."),
+            "{}",
+            n.body
+        );
     }
 
     #[test]
     fn resolved_alerts_and_malformed_payloads_do_not_notify() {
-        assert_eq!(for_alert(&json!({"slo": "availability", "state": "resolved"})), None);
-        assert_eq!(for_alert(&json!({"slo": "availability"})), None, "no state: nothing to say");
+        assert_eq!(
+            for_alert(&json!({"slo": "availability", "state": "resolved"})),
+            None
+        );
+        assert_eq!(
+            for_alert(&json!({"slo": "availability"})),
+            None,
+            "no state: nothing to say"
+        );
         assert_eq!(for_alert(&json!("firing")), None);
     }
 

@@ -15,15 +15,25 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
             match events.recv().await {
                 Ok(EngineEvent::SloAlert(payload)) => {
                     shell.health_changed.notify_waiters();
-                    let Some(notice) = for_alert(&payload) else { continue };
+                    let Some(notice) = for_alert(&payload) else {
+                        continue;
+                    };
                     tracing::info!("notifying: {}", notice.title);
-                    if let Err(e) = app.notification().builder().title(&notice.title).body(&notice.body).show() {
+                    if let Err(e) = app
+                        .notification()
+                        .builder()
+                        .title(&notice.title)
+                        .body(&notice.body)
+                        .show()
+                    {
                         tracing::warn!("could not show the notification ({}): {e}", notice.title);
                     }
                 }
                 Ok(EngineEvent::Shutdown { .. }) | Err(RecvError::Closed) => break,
                 Ok(_) => {}
-                Err(RecvError::Lagged(n)) => tracing::warn!("{n} engine events skipped by the notifier"),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!("{n} engine events skipped by the notifier")
+                }
             }
         }
     });

@@ -24,18 +24,28 @@ pub fn run() -> anyhow::Result<()> {
     let app = tauri::Builder::default()
         // First: a second launch hands over to the first (which comes to the front) and exits
         // before it opens the database or binds a port.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            match app.get_webview_window(window::MAIN) {
+        .plugin(tauri_plugin_single_instance::init(
+            |app, _argv, _cwd| match app.get_webview_window(window::MAIN) {
                 Some(w) => window::focus(&w),
                 None => tracing::info!("second launch while no window is open"),
-            }
-        }))
-        .plugin(tauri_plugin_window_state::Builder::default().with_state_flags(window_state_flags()).build())
+            },
+        ))
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(window_state_flags())
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
-        .invoke_handler(tauri::generate_handler![crate::commands::export_metrics, crate::commands::save_export])
+        .invoke_handler(tauri::generate_handler![
+            crate::commands::export_metrics,
+            crate::commands::save_export
+        ])
         .setup(move |app| {
-            let host = tauri::async_runtime::block_on(EngineHost::start(settings.data_dir.clone(), config))?;
+            let host = tauri::async_runtime::block_on(EngineHost::start(
+                settings.data_dir.clone(),
+                config,
+            ))?;
             let url: tauri::Url = host.url().parse().context("the gateway URL")?;
             let token = host.engine().launch_token().to_string();
             let shell = Shell::new(host, settings);
@@ -70,7 +80,10 @@ fn spawn_signal_quit(app: tauri::AppHandle, shell: Arc<Shell>) {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
                 return tracing::warn!("cannot listen for SIGTERM/SIGINT");
             };
             tokio::select! {

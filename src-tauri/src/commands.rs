@@ -4,11 +4,12 @@
 //! (or use `MICROCLAW_DESKTOP_EXPORT_DIR` when set) and write atomically.
 
 use crate::export_file::{
-    check_format, check_minutes, extension_of, path_in, sanitize_file_name, suggested_name, InvalidRequest,
-    MAX_SAVE_BYTES,
+    check_format, check_minutes, extension_of, path_in, sanitize_file_name, suggested_name,
+    InvalidRequest, MAX_SAVE_BYTES,
 };
 use crate::shell::Shell;
 use crate::window::MAIN;
+use microclaw_core::ErrorCode;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,19 +32,28 @@ pub struct CommandError {
 
 impl CommandError {
     fn internal(message: impl Into<String>) -> CommandError {
-        CommandError { code: "INTERNAL", message: message.into() }
+        CommandError {
+            code: ErrorCode::InternalError.as_str(),
+            message: message.into(),
+        }
     }
 }
 
 impl From<InvalidRequest> for CommandError {
     fn from(e: InvalidRequest) -> CommandError {
-        CommandError { code: "INVALID_REQUEST", message: e.0 }
+        CommandError {
+            code: ErrorCode::InvalidRequest.as_str(),
+            message: e.0,
+        }
     }
 }
 
 impl From<microclaw_core::Error> for CommandError {
     fn from(e: microclaw_core::Error) -> CommandError {
-        CommandError { code: e.code.as_str(), message: e.message }
+        CommandError {
+            code: e.code.as_str(),
+            message: e.message,
+        }
     }
 }
 
@@ -59,9 +69,12 @@ pub async fn export_metrics(
     let minutes = check_minutes(minutes)?;
     let engine = shell.host.engine().clone();
     let name = suggested_name(&format, minutes, engine.now_ms());
-    let Some(path) = choose_path(&app, &shell, &name).await? else { return Ok(None) };
+    let Some(path) = choose_path(&app, &shell, &name).await? else {
+        return Ok(None);
+    };
     let fmt = format.clone();
-    let bytes = run_blocking(move || crate::metrics_export::render(&engine, &fmt, minutes)).await??;
+    let bytes =
+        run_blocking(move || crate::metrics_export::render(&engine, &fmt, minutes)).await??;
     write(path, bytes).await.map(Some)
 }
 
@@ -74,20 +87,34 @@ pub async fn save_export(
     data: Vec<u8>,
 ) -> Result<Option<String>, CommandError> {
     if data.len() > MAX_SAVE_BYTES {
-        return Err(InvalidRequest(format!("the file is {} bytes; at most {MAX_SAVE_BYTES} can be saved", data.len())).into());
+        return Err(InvalidRequest(format!(
+            "the file is {} bytes; at most {MAX_SAVE_BYTES} can be saved",
+            data.len()
+        ))
+        .into());
     }
     let name = sanitize_file_name(&filename, "microclaw-export.bin");
-    let Some(path) = choose_path(&app, &shell, &name).await? else { return Ok(None) };
+    let Some(path) = choose_path(&app, &shell, &name).await? else {
+        return Ok(None);
+    };
     write(path, data).await.map(|s| Some(s.path))
 }
 
 /// `MICROCLAW_DESKTOP_EXPORT_DIR` when set, else the native save dialog (None: cancelled).
-async fn choose_path<R: Runtime>(app: &AppHandle<R>, shell: &Shell, name: &str) -> Result<Option<PathBuf>, CommandError> {
+async fn choose_path<R: Runtime>(
+    app: &AppHandle<R>,
+    shell: &Shell,
+    name: &str,
+) -> Result<Option<PathBuf>, CommandError> {
     if let Some(dir) = &shell.settings.export_dir {
         return Ok(Some(path_in(dir, name)));
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let mut dialog = app.dialog().file().set_title("Export metrics").set_file_name(name);
+    let mut dialog = app
+        .dialog()
+        .file()
+        .set_title("Export metrics")
+        .set_file_name(name);
     if let Some(ext) = extension_of(name) {
         dialog = dialog.add_filter(ext.to_ascii_uppercase(), &[ext.as_str()]);
     }
@@ -98,10 +125,9 @@ async fn choose_path<R: Runtime>(app: &AppHandle<R>, shell: &Shell, name: &str) 
         let _ = tx.send(picked);
     });
     match rx.await {
-        Ok(Some(picked)) => picked
-            .into_path()
-            .map(Some)
-            .map_err(|e| CommandError::internal(format!("the dialog returned an unusable path: {e}"))),
+        Ok(Some(picked)) => picked.into_path().map(Some).map_err(|e| {
+            CommandError::internal(format!("the dialog returned an unusable path: {e}"))
+        }),
         Ok(None) | Err(_) => Ok(None),
     }
 }
@@ -111,9 +137,16 @@ async fn write(path: PathBuf, bytes: Vec<u8>) -> Result<Saved, CommandError> {
     let shown = path.display().to_string();
     run_blocking(move || crate::metrics_export::write_file(&path, &bytes)).await??;
     tracing::info!("exported {len} bytes to {shown}");
-    Ok(Saved { path: shown, bytes: len })
+    Ok(Saved {
+        path: shown,
+        bytes: len,
+    })
 }
 
-async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, CommandError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| CommandError::internal(format!("export task failed: {e}")))
+async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CommandError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| CommandError::internal(format!("export task failed: {e}")))
 }

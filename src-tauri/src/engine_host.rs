@@ -36,16 +36,27 @@ impl EngineHost {
         }
         let port = config.server.port;
         let shown_dir = data_dir.display().to_string();
-        let engine = Engine::open(EngineOptions { data_dir, config, clock: None })
-            .with_context(|| format!("opening the engine in {shown_dir}"))?;
+        let engine = Engine::open(EngineOptions {
+            data_dir,
+            config,
+            clock: None,
+        })
+        .with_context(|| format!("opening the engine in {shown_dir}"))?;
         engine.start_background();
         let listener = bind_loopback(port).await?;
-        let addr = listener.local_addr().context("reading the gateway's local address")?;
+        let addr = listener
+            .local_addr()
+            .context("reading the gateway's local address")?;
         let stop = CancellationToken::new();
         let signal = stop.clone().cancelled_owned();
         let serve = tokio::spawn(microclaw_gateway::serve(listener, engine.clone(), signal));
         tracing::info!("gateway listening on http://{addr}/");
-        Ok(EngineHost { engine, addr, stop, serve: Mutex::new(Some(serve)) })
+        Ok(EngineHost {
+            engine,
+            addr,
+            stop,
+            serve: Mutex::new(Some(serve)),
+        })
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -63,16 +74,23 @@ impl EngineHost {
 
     /// False once the gateway task has ended (it failed, or it was stopped).
     pub async fn serving(&self) -> bool {
-        self.serve.lock().await.as_ref().is_some_and(|h| !h.is_finished())
+        self.serve
+            .lock()
+            .await
+            .as_ref()
+            .is_some_and(|h| !h.is_finished())
     }
 
     /// Graceful stop: the gateway stops accepting, bridge clients get `shutdown`, runs end
     /// within the grace period, metrics are flushed and the database is closed. Waits at most
     /// the grace period plus a few seconds; a second call returns at once.
     pub async fn stop(&self) -> anyhow::Result<()> {
-        let Some(handle) = self.serve.lock().await.take() else { return Ok(()) };
+        let Some(handle) = self.serve.lock().await.take() else {
+            return Ok(());
+        };
         self.stop.cancel();
-        let limit = Duration::from_millis(self.engine.config().server.shutdown_grace_ms) + STOP_SLACK;
+        let limit =
+            Duration::from_millis(self.engine.config().server.shutdown_grace_ms) + STOP_SLACK;
         match tokio::time::timeout(limit, handle).await {
             Ok(Ok(Ok(()))) => Ok(()),
             Ok(Ok(Err(e))) => Err(anyhow::anyhow!("the gateway stopped with an error: {e}")),
@@ -81,7 +99,10 @@ impl EngineHost {
                 // Connections still open after the grace period: the engine was already told to
                 // stop before the server waited on them, so shut it down (idempotent) and go.
                 self.engine.shutdown("desktop quit").await;
-                Err(anyhow::anyhow!("the gateway did not stop within {} ms", limit.as_millis()))
+                Err(anyhow::anyhow!(
+                    "the gateway did not stop within {} ms",
+                    limit.as_millis()
+                ))
             }
         }
     }
@@ -95,11 +116,16 @@ pub async fn bind_loopback(preferred: u16) -> anyhow::Result<TcpListener> {
             Err(e) => tracing::info!("port {preferred} is not available ({e}); using a free port"),
         }
     }
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.context("binding a free port on 127.0.0.1")
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .context("binding a free port on 127.0.0.1")
 }
 
 fn is_loopback_host(host: &str) -> bool {
-    matches!(host.trim(), "" | "127.0.0.1" | "localhost" | "::1" | "[::1]")
+    matches!(
+        host.trim(),
+        "" | "127.0.0.1" | "localhost" | "::1" | "[::1]"
+    )
 }
 
 #[cfg(test)]
@@ -112,7 +138,10 @@ mod tests {
         let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
         s.write_all(req.as_bytes()).await.unwrap();
         let mut out = String::new();
-        tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut out)).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut out))
+            .await
+            .unwrap()
+            .unwrap();
         out
     }
 
@@ -122,7 +151,10 @@ mod tests {
         let port = taken.local_addr().unwrap().port();
         let l = bind_loopback(port).await.unwrap();
         let got = l.local_addr().unwrap();
-        assert!(got.ip().is_loopback(), "the desktop app only listens on loopback");
+        assert!(
+            got.ip().is_loopback(),
+            "the desktop app only listens on loopback"
+        );
         assert_ne!(got.port(), port, "the busy port must not be reused");
     }
 
@@ -132,13 +164,25 @@ mod tests {
         let mut config = Config::default();
         config.server.port = 0;
         config.server.shutdown_grace_ms = 500;
-        let host = EngineHost::start(dir.path().to_path_buf(), config).await.unwrap();
-        assert!(host.url().starts_with("http://127.0.0.1:"), "{}", host.url());
+        let host = EngineHost::start(dir.path().to_path_buf(), config)
+            .await
+            .unwrap();
+        assert!(
+            host.url().starts_with("http://127.0.0.1:"),
+            "{}",
+            host.url()
+        );
         assert!(host.serving().await);
-        assert!(host.engine().launch_token().starts_with("mlt_"), "the window gets a launch token");
+        assert!(
+            host.engine().launch_token().starts_with("mlt_"),
+            "the window gets a launch token"
+        );
 
         let reply = http_get(host.addr(), "/").await;
-        assert!(reply.starts_with("HTTP/1.1 200"), "GET / serves the UI page: {reply:.200}");
+        assert!(
+            reply.starts_with("HTTP/1.1 200"),
+            "GET / serves the UI page: {reply:.200}"
+        );
 
         host.stop().await.unwrap();
         assert!(!host.serving().await, "the gateway task has ended");
@@ -147,7 +191,10 @@ mod tests {
             "nothing listens after stop"
         );
         host.stop().await.unwrap(); // a second quit is harmless
-        assert!(dir.path().join(microclaw_engine::DB_FILE_NAME).exists(), "the database lives in the data dir");
+        assert!(
+            dir.path().join(microclaw_engine::DB_FILE_NAME).exists(),
+            "the database lives in the data dir"
+        );
     }
 
     #[test]

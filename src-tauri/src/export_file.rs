@@ -21,7 +21,10 @@ pub fn check_format(format: &str) -> Result<String, InvalidRequest> {
     if FORMATS.contains(&f.as_str()) {
         Ok(f)
     } else {
-        Err(InvalidRequest(format!("unknown export format {format:?}: expected one of {}", FORMATS.join(", "))))
+        Err(InvalidRequest(format!(
+            "unknown export format {format:?}: expected one of {}",
+            FORMATS.join(", ")
+        )))
     }
 }
 
@@ -29,7 +32,9 @@ pub fn check_format(format: &str) -> Result<String, InvalidRequest> {
 pub fn check_minutes(minutes: Option<u32>) -> Result<u32, InvalidRequest> {
     match minutes.unwrap_or(60) {
         m @ 1..=MAX_MINUTES => Ok(m),
-        m => Err(InvalidRequest(format!("minutes must be between 1 and {MAX_MINUTES} (30 days), got {m}"))),
+        m => Err(InvalidRequest(format!(
+            "minutes must be between 1 and {MAX_MINUTES} (30 days), got {m}"
+        ))),
     }
 }
 
@@ -38,7 +43,11 @@ pub fn suggested_name(format: &str, minutes: u32, now_ms: i64) -> String {
     let secs = now_ms.div_euclid(1000);
     let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
-    format!("microclaw-metrics-{minutes}m-{y:04}{mo:02}{d:02}-{:02}{:02}.{format}", sod / 3600, sod % 3600 / 60)
+    format!(
+        "microclaw-metrics-{minutes}m-{y:04}{mo:02}{d:02}-{:02}{:02}.{format}",
+        sod / 3600,
+        sod % 3600 / 60
+    )
 }
 
 /// Keeps only a plain file name from what the window suggests (no folders, no hidden files,
@@ -46,7 +55,12 @@ pub fn suggested_name(format: &str, minutes: u32, now_ms: i64) -> String {
 pub fn sanitize_file_name(suggested: &str, fallback: &str) -> String {
     let last = suggested.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last.chars().filter(|c| !c.is_control()).collect::<String>();
-    let cleaned = cleaned.trim().trim_start_matches('.').chars().take(200).collect::<String>();
+    let cleaned = cleaned
+        .trim()
+        .trim_start_matches('.')
+        .chars()
+        .take(200)
+        .collect::<String>();
     if cleaned.is_empty() {
         fallback.to_string()
     } else {
@@ -56,7 +70,11 @@ pub fn sanitize_file_name(suggested: &str, fallback: &str) -> String {
 
 /// The extension of `name` (lower-case), for the dialog's filter.
 pub fn extension_of(name: &str) -> Option<String> {
-    Path::new(name).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).filter(|e| !e.is_empty())
+    Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .filter(|e| !e.is_empty())
 }
 
 /// Where a non-interactive export (`MICROCLAW_DESKTOP_EXPORT_DIR`) goes: that folder joined with the safe name.
@@ -86,24 +104,39 @@ mod tests {
     fn formats_are_checked_case_insensitively_and_errors_list_the_choices() {
         assert_eq!(check_format(" CSV ").unwrap(), "csv");
         let err = check_format("xlsx").unwrap_err().0;
-        assert!(err.contains("xlsx") && err.contains("json, csv, svg, png, html"), "{err}");
+        assert!(
+            err.contains("xlsx") && err.contains("json, csv, svg, png, html"),
+            "{err}"
+        );
     }
 
     #[test]
     fn minutes_default_to_an_hour_and_stay_within_30_days() {
         assert_eq!(check_minutes(None).unwrap(), 60);
         assert_eq!(check_minutes(Some(MAX_MINUTES)).unwrap(), MAX_MINUTES);
-        assert!(check_minutes(Some(0)).unwrap_err().0.contains("between 1 and"));
+        assert!(check_minutes(Some(0))
+            .unwrap_err()
+            .0
+            .contains("between 1 and"));
         assert!(check_minutes(Some(MAX_MINUTES + 1)).is_err());
     }
 
     #[test]
     fn suggested_names_carry_the_window_and_utc_time() {
         // 2025-01-02T03:04:05Z
-        assert_eq!(suggested_name("csv", 60, 1_735_787_045_000), "microclaw-metrics-60m-20250102-0304.csv");
+        assert_eq!(
+            suggested_name("csv", 60, 1_735_787_045_000),
+            "microclaw-metrics-60m-20250102-0304.csv"
+        );
         // leap day and the epoch
-        assert_eq!(suggested_name("png", 5, 951_782_400_000), "microclaw-metrics-5m-20000229-0000.png");
-        assert_eq!(suggested_name("json", 1, 0), "microclaw-metrics-1m-19700101-0000.json");
+        assert_eq!(
+            suggested_name("png", 5, 951_782_400_000),
+            "microclaw-metrics-5m-20000229-0000.png"
+        );
+        assert_eq!(
+            suggested_name("json", 1, 0),
+            "microclaw-metrics-1m-19700101-0000.json"
+        );
     }
 
     #[test]
@@ -119,7 +152,11 @@ mod tests {
             ("..", "fallback.bin"),
         ];
         for (input, want) in cases {
-            assert_eq!(sanitize_file_name(input, "fallback.bin"), want, "input {input:?}");
+            assert_eq!(
+                sanitize_file_name(input, "fallback.bin"),
+                want,
+                "input {input:?}"
+            );
         }
     }
 

@@ -49,7 +49,10 @@ impl Health {
 
 /// True when a TCP connection to the gateway opens within `timeout`.
 pub async fn gateway_answers(addr: SocketAddr, timeout: Duration) -> bool {
-    matches!(tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await,
+        Ok(Ok(_))
+    )
 }
 
 #[cfg(test)]
@@ -66,7 +69,11 @@ mod tests {
             (false, 2, Health::GatewayDown), // down outranks burning
         ];
         for (up, firing, want) in cases {
-            assert_eq!(Health::classify(up, firing), want, "gateway_up={up} firing={firing}");
+            assert_eq!(
+                Health::classify(up, firing),
+                want,
+                "gateway_up={up} firing={firing}"
+            );
         }
     }
 
@@ -75,7 +82,9 @@ mod tests {
         assert_eq!(Health::Ok.label(0), "Healthy");
         assert_eq!(Health::SloBurning.label(1), "SLO burning: 1 alert firing");
         assert_eq!(Health::SloBurning.label(2), "SLO burning: 2 alerts firing");
-        assert!(Health::GatewayDown.tooltip(0, "http://127.0.0.1:1/").contains("Gateway down"));
+        assert!(Health::GatewayDown
+            .tooltip(0, "http://127.0.0.1:1/")
+            .contains("Gateway down"));
     }
 
     #[test]
@@ -90,6 +99,9 @@ mod tests {
         let addr = l.local_addr().unwrap();
         assert!(gateway_answers(addr, Duration::from_secs(2)).await);
         drop(l);
-        assert!(!gateway_answers(addr, Duration::from_secs(2)).await, "a closed port is down");
+        assert!(
+            !gateway_answers(addr, Duration::from_secs(2)).await,
+            "a closed port is down"
+        );
     }
 }

@@ -3,7 +3,10 @@
 //! dialog and notifications. Settings: see `launch.rs`; everything else is the engine's config.
 
 // No console window behind the app in Windows release builds.
-#![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
+#![cfg_attr(
+    all(not(debug_assertions), target_os = "windows"),
+    windows_subsystem = "windows"
+)]
 
 mod alert_notice;
 mod alerts_notify;
@@ -31,7 +34,11 @@ fn main() -> ExitCode {
         .init();
 
     // One runtime for Tauri and the engine.
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("microclaw").build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("microclaw")
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("microclaw-desktop: cannot start the async runtime: {e}");

@@ -33,7 +33,10 @@ mod tests {
         .unwrap();
         let bytes = render(&engine, "csv", 60).unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
-        assert!(text.lines().next().is_some_and(|h| h.contains(',')), "a CSV header row first: {text:.200}");
+        assert!(
+            text.lines().next().is_some_and(|h| h.contains(',')),
+            "a CSV header row first: {text:.200}"
+        );
 
         let out = dir.path().join("export.csv");
         write_file(&out, &bytes).unwrap();
@@ -50,7 +53,7 @@ mod tests {
     fn writing_into_a_missing_folder_reports_the_path() {
         let dir = tempfile::tempdir().unwrap();
         let err = write_file(&dir.path().join("no/such/dir/x.csv"), b"a").unwrap_err();
-        assert_eq!(err.code, "INTERNAL");
+        assert_eq!(err.code, "INTERNAL_ERROR");
         assert!(err.message.contains("no/such/dir"), "{}", err.message);
     }
 

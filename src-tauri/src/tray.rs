@@ -44,7 +44,12 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, shell: Arc<Shell>) -> tauri::Resu
             _ => {}
         })
         .on_tray_icon_event(move |tray, event| {
-            if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, .. } = event {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
                 open_window(tray.app_handle(), &on_click);
             }
         })
@@ -69,7 +74,12 @@ fn open_window<R: Runtime>(app: &AppHandle<R>, shell: &Arc<Shell>) {
 }
 
 fn badged(base: &Image<'_>, health: Health) -> Image<'static> {
-    match with_badge(base.rgba(), base.width(), base.height(), health.badge_color()) {
+    match with_badge(
+        base.rgba(),
+        base.width(),
+        base.height(),
+        health.badge_color(),
+    ) {
         Some(rgba) => Image::new_owned(rgba, base.width(), base.height()),
         None => base.clone().to_owned(),
     }
@@ -85,7 +95,8 @@ async fn keep_health_current<R: Runtime>(parts: TrayParts<R>, shell: Arc<Shell>)
             let _ = parts.tray.set_tooltip(Some("MicroClaw Console — stopping"));
             return;
         }
-        let up = shell.host.serving().await && gateway_answers(shell.host.addr(), PROBE_TIMEOUT).await;
+        let up =
+            shell.host.serving().await && gateway_answers(shell.host.addr(), PROBE_TIMEOUT).await;
         let firing = shell.host.engine().metrics_engine().firing_alerts().len();
         let now = (Health::classify(up, firing), firing);
         if shown != Some(now) {

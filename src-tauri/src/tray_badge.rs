@@ -47,8 +47,16 @@ mod tests {
         let src = vec![7u8; w * h * 4];
         let out = with_badge(&src, w as u32, h as u32, RED).unwrap();
         // centre of the dot: radius 7.68 + ring 1.6 from the edges
-        assert_eq!(pixel(&out, w, 22, 22), RED, "the dot is drawn in the given colour");
-        assert_eq!(pixel(&out, w, 2, 2), [7, 7, 7, 7], "the top-left of the icon is unchanged");
+        assert_eq!(
+            pixel(&out, w, 22, 22),
+            RED,
+            "the dot is drawn in the given colour"
+        );
+        assert_eq!(
+            pixel(&out, w, 2, 2),
+            [7, 7, 7, 7],
+            "the top-left of the icon is unchanged"
+        );
         assert_eq!(pixel(&out, w, 16, 2), [7, 7, 7, 7]);
         assert_eq!(out.len(), src.len());
     }

@@ -25,7 +25,11 @@ pub fn origin_of(url: &tauri::Url) -> String {
 }
 
 /// Opens the main window on `url` (the gateway's UI), or focuses it when it exists.
-pub fn open_main<R: Runtime>(app: &AppHandle<R>, url: &tauri::Url, token: &str) -> tauri::Result<WebviewWindow<R>> {
+pub fn open_main<R: Runtime>(
+    app: &AppHandle<R>,
+    url: &tauri::Url,
+    token: &str,
+) -> tauri::Result<WebviewWindow<R>> {
     if let Some(w) = app.get_webview_window(MAIN) {
         focus(&w);
         return Ok(w);
@@ -62,8 +66,14 @@ mod tests {
     #[test]
     fn the_token_script_is_guarded_by_origin_and_escapes_its_values() {
         let s = launch_token_script("http://127.0.0.1:10961", "mlt_ab\"c</script>");
-        assert!(s.contains(r#"window.location.origin !== "http://127.0.0.1:10961""#), "{s}");
-        assert!(s.contains(r#"value: "mlt_ab\"c</script>""#), "quotes are escaped: {s}");
+        assert!(
+            s.contains(r#"window.location.origin !== "http://127.0.0.1:10961""#),
+            "{s}"
+        );
+        assert!(
+            s.contains(r#"value: "mlt_ab\"c</script>""#),
+            "quotes are escaped: {s}"
+        );
         assert!(s.contains("__MICROCLAW_LAUNCH_TOKEN__"));
     }
 

@@ -3,7 +3,7 @@
 # (WebKitWebDriver from Debian's webkit2gtk-driver, with TAURI_WEBVIEW_AUTOMATION=true).
 # Prints PASS/FAIL per check and "N passed, N failed"; exits non-zero on any failure.
 #
-#   tests/desktop/smoke.sh                 # builds target/debug/microclaw-desktop first
+#   tests/desktop/smoke.sh                 # builds target/debug/microclaw-desktop first (cargo build --workspace)
 #   MICROCLAW_DESKTOP_BIN=path/to/app tests/desktop/smoke.sh   # use a built binary as is
 #
 # Needs: scripts/setup-linux.sh (xvfb, webkit2gtk-driver, the webkit/appindicator libraries).
@@ -21,8 +21,9 @@ if [[ -z "${SMOKE_INSIDE:-}" ]]; then
     command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing: run scripts/setup-linux.sh"; exit 1; }
   done
   if [[ -z "${MICROCLAW_DESKTOP_BIN:-}" ]]; then
-    echo "building microclaw-desktop (debug)…"
-    (cd "$root" && cargo build -p microclaw-desktop)
+    # --workspace: the same feature set as `cargo test --workspace`, so tauri is not rebuilt.
+    echo "building the workspace (debug) for target/debug/microclaw-desktop…"
+    (cd "$root" && cargo build --workspace)
   fi
   wrap=()
   if command -v dbus-run-session >/dev/null; then wrap=(dbus-run-session --); fi

@@ -106,6 +106,7 @@ pub fn parse_params(text: Option<&str>) -> anyhow::Result<Option<Value>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -132,7 +133,12 @@ mod tests {
             }
         );
         let ev = parse(r#"{"type":"event","event":"tick","payload":{"ts":1}}"#);
-        assert_eq!(ev, Incoming::Event { name: "tick".into() });
+        assert_eq!(
+            ev,
+            Incoming::Event {
+                name: "tick".into()
+            }
+        );
         assert_eq!(parse("not json"), Incoming::Other);
         assert_eq!(parse(r#"{"type":"weird"}"#), Incoming::Other);
     }

@@ -4,10 +4,12 @@
 //! - [`sequential`], [`pipelined`], [`idle`], [`startup`]: the load shapes `bridge-load` runs.
 //! - [`floor`]: a WebSocket server that answers every request without doing anything (the floor).
 //! - [`seed`]: bulk-fills a data dir's database with sessions and messages.
+//! - [`db_rows`]: row counts per table, to show a read path wrote nothing.
 //!
 //! Every figure is printed as a `key=value` line so the scripts in `scripts/bench/` can grep it.
 
 pub mod client;
+pub mod db_rows;
 pub mod floor;
 pub mod frames;
 pub mod idle;

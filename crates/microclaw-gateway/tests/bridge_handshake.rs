@@ -352,3 +352,59 @@ async fn a_revoked_device_is_refused() {
     assert_eq!(res["error"]["details"]["code"], "DEVICE_REVOKED", "{res}");
     assert!(matches!(c.next_frame().await, Frame::Close(Some(1008))));
 }
+
+const PASSWORD: &str = "correct horse battery staple 42";
+
+fn set_password(srv: &common::TestServer) {
+    let token = srv
+        .engine
+        .setup_token()
+        .expect("a fresh data dir has a setup token");
+    microclaw_engine::ops::auth::set_password(&srv.engine, None, Some(&token), PASSWORD).unwrap();
+}
+
+#[tokio::test]
+async fn the_operator_password_is_accepted_and_a_wrong_one_refused() {
+    let srv = start().await;
+    set_password(&srv);
+    let mut c = srv.raw().await;
+    c.read_challenge().await;
+    let res = c
+        .connect(json!({"minProtocol": 3, "maxProtocol": 4, "auth": {"password": PASSWORD}}))
+        .await;
+    assert_eq!(res["payload"]["auth"]["method"], "password", "{res}");
+
+    let mut c = srv.raw().await;
+    c.read_challenge().await;
+    let res = c
+        .connect(json!({"minProtocol": 3, "maxProtocol": 3, "auth": {"password": "wrong"}}))
+        .await;
+    assert_eq!(res["error"]["code"], "UNAUTHORIZED", "{res}");
+    assert_eq!(c.expect_close().await, Some(1008));
+}
+
+#[tokio::test]
+async fn a_logged_in_browser_connects_with_its_cookie_and_logout_closes_it() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let srv = start().await;
+    set_password(&srv);
+    let login =
+        microclaw_engine::ops::auth::login(&srv.engine, "127.0.0.1", PASSWORD, Some("test"), None)
+            .unwrap();
+    let mut req = format!("ws://{}/", srv.addr).into_client_request().unwrap();
+    req.headers_mut().insert(
+        "Cookie",
+        format!("mc_session={}", login.session_id).parse().unwrap(),
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut c = common::Client::from_ws(ws);
+    c.read_challenge().await;
+    let res = c.connect(json!({"minProtocol": 3, "maxProtocol": 4, "client": {"id": "webchat", "mode": "webchat"}})).await;
+    assert_eq!(res["ok"], true, "the cookie is the credential: {res}");
+    assert!(microclaw_engine::ops::auth::logout(&srv.engine, &login.session_id).unwrap());
+    assert_eq!(
+        c.expect_close().await,
+        Some(1008),
+        "a revoked login session closes its sockets"
+    );
+}

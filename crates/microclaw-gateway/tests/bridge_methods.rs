@@ -25,13 +25,40 @@ async fn health_status_ping_and_the_read_only_listings_have_their_shapes() {
     for (mut c, p) in both(&srv).await {
         let h = c.call("health", json!({})).await;
         assert_eq!(h["ok"], true, "{p}");
-        has_keys(&h, &["version", "uptimeMs", "sessions", "activeRuns", "connections"]);
-        assert!(h["connections"].as_u64().unwrap() >= 1, "this connection counts: {h}");
+        has_keys(
+            &h,
+            &[
+                "version",
+                "uptimeMs",
+                "sessions",
+                "activeRuns",
+                "connections",
+            ],
+        );
+        assert!(
+            h["connections"].as_u64().unwrap() >= 1,
+            "this connection counts: {h}"
+        );
         let s = c.call("status", Value::Null).await;
-        has_keys(&s, &["ok", "version", "uptimeMs", "sessions", "activeRuns", "connections", "slo", "risk_level"]);
+        has_keys(
+            &s,
+            &[
+                "ok",
+                "version",
+                "uptimeMs",
+                "sessions",
+                "activeRuns",
+                "connections",
+                "slo",
+                "risk_level",
+            ],
+        );
         assert!(s["sessions"]["recent"].is_array());
         let ping = c.call("ping", json!({})).await;
-        assert!(ping["ts"].as_i64().unwrap() > 1_600_000_000_000, "{p}: ping ts is epoch ms");
+        assert!(
+            ping["ts"].as_i64().unwrap() > 1_600_000_000_000,
+            "{p}: ping ts is epoch ms"
+        );
         let agents = c.call("agents.list", json!({})).await;
         has_keys(&agents["agents"][0], &["id", "name", "model", "status"]);
         let models = c.call("models.list", json!({})).await;
@@ -51,25 +78,59 @@ async fn chat_send_streams_a_reply_that_chat_history_returns_oldest_first() {
         let key = format!("hist-{p}");
         // Extra keys real clients send are ignored.
         let sent = c
-            .call("chat.send", json!({"sessionKey": key, "message": "/echo hello", "deliver": true,
-                                      "attachments": [], "thinking": "low", "timeoutMs": 5000}))
+            .call(
+                "chat.send",
+                json!({"sessionKey": key, "message": "/echo hello", "deliver": true,
+                                      "attachments": [], "thinking": "low", "timeoutMs": 5000}),
+            )
             .await;
         assert_eq!(sent["status"], "started");
         let run_id = sent["runId"].as_str().unwrap().to_string();
         let events = c.run_events(&run_id).await;
         assert_eq!(events.last().unwrap()["payload"]["state"], "final", "{p}");
-        let h = c.call("chat.history", json!({"key": key, "limit": 10})).await;
-        assert_eq!((h["sessionKey"].as_str(), h["key"].as_str(), h["hasMore"].as_bool()), (Some(key.as_str()), Some(key.as_str()), Some(false)));
+        let h = c
+            .call("chat.history", json!({"key": key, "limit": 10}))
+            .await;
+        assert_eq!(
+            (
+                h["sessionKey"].as_str(),
+                h["key"].as_str(),
+                h["hasMore"].as_bool()
+            ),
+            (Some(key.as_str()), Some(key.as_str()), Some(false))
+        );
         let msgs = h["messages"].as_array().unwrap();
         assert_eq!(msgs.len(), 2, "{h}");
-        assert_eq!((msgs[0]["role"].as_str(), msgs[1]["role"].as_str()), (Some("user"), Some("assistant")));
-        assert_eq!(msgs[0]["content"], json!([{"type": "text", "text": "/echo hello"}]));
+        assert_eq!(
+            (msgs[0]["role"].as_str(), msgs[1]["role"].as_str()),
+            (Some("user"), Some("assistant"))
+        );
+        assert_eq!(
+            msgs[0]["content"],
+            json!([{"type": "text", "text": "/echo hello"}])
+        );
         has_keys(&msgs[1], &["id", "timestamp"]);
-        let paged = c.call("chat.history", json!({"session_key": key, "limit": 1})).await;
-        assert_eq!((paged["messages"].as_array().unwrap().len(), paged["hasMore"].as_bool()), (1, Some(true)));
+        let paged = c
+            .call("chat.history", json!({"session_key": key, "limit": 1}))
+            .await;
+        assert_eq!(
+            (
+                paged["messages"].as_array().unwrap().len(),
+                paged["hasMore"].as_bool()
+            ),
+            (1, Some(true))
+        );
         let before = paged["messages"][0]["id"].clone();
-        let older = c.call("chat.history", json!({"sessionKey": key, "limit": 5, "before": before})).await;
-        assert_eq!(older["messages"][0]["role"], "user", "paging with before returns the older message");
+        let older = c
+            .call(
+                "chat.history",
+                json!({"sessionKey": key, "limit": 5, "before": before}),
+            )
+            .await;
+        assert_eq!(
+            older["messages"][0]["role"], "user",
+            "paging with before returns the older message"
+        );
     }
 }
 
@@ -77,15 +138,41 @@ async fn chat_send_streams_a_reply_that_chat_history_returns_oldest_first() {
 async fn chat_history_errors_unknown_session_and_bad_limit() {
     let srv = start().await;
     for (mut c, p) in both(&srv).await {
-        let e = c.call_err("chat.history", json!({"sessionKey": "nobody-here"})).await;
+        let e = c
+            .call_err("chat.history", json!({"sessionKey": "nobody-here"}))
+            .await;
         assert_eq!(e["code"], "NOT_FOUND", "{p}");
-        let e = c.call_err("chat.history", json!({"sessionKey": "main", "limit": 0})).await;
+        let e = c
+            .call_err("chat.history", json!({"sessionKey": "main", "limit": 0}))
+            .await;
         assert_eq!(e["code"], "INVALID_REQUEST");
-        assert!(e["message"].as_str().unwrap().starts_with("invalid chat.history params: limit"), "{e}");
-        let e = c.call_err("chat.send", json!({"sessionKey": "main", "message": ""})).await;
-        assert!(e["message"].as_str().unwrap().contains("invalid chat.send params: message"), "{e}");
-        let e = c.call_err("chat.send", json!({"sessionKey": "main", "message": 5})).await;
-        assert!(e["message"].as_str().unwrap().contains("message must be a string"), "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid chat.history params: limit"),
+            "{e}"
+        );
+        let e = c
+            .call_err("chat.send", json!({"sessionKey": "main", "message": ""}))
+            .await;
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("invalid chat.send params: message"),
+            "{e}"
+        );
+        let e = c
+            .call_err("chat.send", json!({"sessionKey": "main", "message": 5}))
+            .await;
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("message must be a string"),
+            "{e}"
+        );
     }
 }
 
@@ -98,9 +185,17 @@ async fn a_repeated_idempotency_key_returns_the_first_run_and_starts_nothing() {
     let run_id = first["runId"].as_str().unwrap().to_string();
     c.run_events(&run_id).await;
     let second = c.call("chat.send", p).await;
-    assert_eq!(second["runId"], run_id.as_str(), "same idempotency key, same run");
+    assert_eq!(
+        second["runId"],
+        run_id.as_str(),
+        "same idempotency key, same run"
+    );
     let h = c.call("chat.history", json!({"sessionKey": "idem"})).await;
-    assert_eq!(h["messages"].as_array().unwrap().len(), 2, "no second user message was stored");
+    assert_eq!(
+        h["messages"].as_array().unwrap().len(),
+        2,
+        "no second user message was stored"
+    );
 }
 
 #[tokio::test]
@@ -108,23 +203,74 @@ async fn sessions_send_and_its_alias_start_runs_and_control_messages_are_enforce
     let srv = start().await;
     for (mut c, p) in both(&srv).await {
         for method in ["sessions.send", "sessions_send"] {
-            let r = c.call(method, json!({"sessionKey": format!("send-{p}"), "message": "status summary"})).await;
+            let r = c
+                .call(
+                    method,
+                    json!({"sessionKey": format!("send-{p}"), "message": "status summary"}),
+                )
+                .await;
             has_keys(&r, &["runId", "key", "sessionKey"]);
-            assert_eq!((r["ok"].as_bool(), r["status"].as_str()), (Some(true), Some("started")), "{method}");
+            assert_eq!(
+                (r["ok"].as_bool(), r["status"].as_str()),
+                (Some(true), Some("started")),
+                "{method}"
+            );
             let ev = c.run_events(r["runId"].as_str().unwrap()).await;
             assert_eq!(ev.last().unwrap()["payload"]["state"], "final");
         }
         let key = format!("ctl-{p}");
-        let pause = c.call("sessions.send", json!({"sessionKey": key, "message": {"type": "control", "action": "pause"}})).await;
-        assert_eq!((pause["ok"].as_bool(), pause["action"].as_str(), pause["applied"].as_bool()), (Some(true), Some("pause"), Some(true)));
-        let resume = c.call("sessions_send", json!({"key": key, "message": {"type": "control", "action": "resume"}})).await;
+        let pause = c
+            .call(
+                "sessions.send",
+                json!({"sessionKey": key, "message": {"type": "control", "action": "pause"}}),
+            )
+            .await;
+        assert_eq!(
+            (
+                pause["ok"].as_bool(),
+                pause["action"].as_str(),
+                pause["applied"].as_bool()
+            ),
+            (Some(true), Some("pause"), Some(true))
+        );
+        let resume = c
+            .call(
+                "sessions_send",
+                json!({"key": key, "message": {"type": "control", "action": "resume"}}),
+            )
+            .await;
         assert_eq!(resume["applied"], true, "{resume}");
-        let abort = c.call("sessions.send", json!({"key": key, "message": {"type": "control", "action": "abort"}})).await;
-        assert_eq!((abort["applied"].as_bool(), abort["reason"].as_str()), (Some(false), Some("no active run")));
-        let e = c.call_err("sessions.send", json!({"key": key, "message": {"type": "control", "action": "explode"}})).await;
-        assert!(e["message"].as_str().unwrap().contains("abort, pause, resume"), "{e}");
+        let abort = c
+            .call(
+                "sessions.send",
+                json!({"key": key, "message": {"type": "control", "action": "abort"}}),
+            )
+            .await;
+        assert_eq!(
+            (abort["applied"].as_bool(), abort["reason"].as_str()),
+            (Some(false), Some("no active run"))
+        );
+        let e = c
+            .call_err(
+                "sessions.send",
+                json!({"key": key, "message": {"type": "control", "action": "explode"}}),
+            )
+            .await;
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("abort, pause, resume"),
+            "{e}"
+        );
         let e = c.call_err("sessions.send", json!({"key": key})).await;
-        assert!(e["message"].as_str().unwrap().starts_with("invalid sessions.send params: message"), "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid sessions.send params: message"),
+            "{e}"
+        );
     }
 }
 
@@ -133,18 +279,49 @@ async fn sessions_spawn_creates_a_spawn_session_whose_run_streams() {
     let srv = start().await;
     for (mut c, p) in both(&srv).await {
         for method in ["sessions.spawn", "sessions_spawn"] {
-            let r = c.call(method, json!({"task": "/echo spawned", "label": "job", "runTimeoutSeconds": 30})).await;
+            let r = c
+                .call(
+                    method,
+                    json!({"task": "/echo spawned", "label": "job", "runTimeoutSeconds": 30}),
+                )
+                .await;
             let key = r["key"].as_str().unwrap();
-            assert!(key.starts_with("spawn:") && key.len() == 6 + 32, "{p} {method}: {key}");
-            assert_eq!((r["sessionKey"].as_str(), r["label"].as_str(), r["runTimeoutSeconds"].as_u64()), (Some(key), Some("job"), Some(30)));
+            assert!(
+                key.starts_with("spawn:") && key.len() == 6 + 32,
+                "{p} {method}: {key}"
+            );
+            assert_eq!(
+                (
+                    r["sessionKey"].as_str(),
+                    r["label"].as_str(),
+                    r["runTimeoutSeconds"].as_u64()
+                ),
+                (Some(key), Some("job"), Some(30))
+            );
             has_keys(&r, &["ok", "runId", "model"]);
             let ev = c.run_events(r["runId"].as_str().unwrap()).await;
             assert_eq!(ev.last().unwrap()["payload"]["state"], "final");
         }
-        let e = c.call_err("sessions.spawn", json!({"label": "no task"})).await;
-        assert!(e["message"].as_str().unwrap().starts_with("invalid sessions.spawn params: task"), "{e}");
-        let e = c.call_err("sessions.spawn", json!({"task": "x", "runTimeoutSeconds": -1})).await;
-        assert!(e["message"].as_str().unwrap().contains("runTimeoutSeconds"), "{e}");
+        let e = c
+            .call_err("sessions.spawn", json!({"label": "no task"}))
+            .await;
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid sessions.spawn params: task"),
+            "{e}"
+        );
+        let e = c
+            .call_err(
+                "sessions.spawn",
+                json!({"task": "x", "runTimeoutSeconds": -1}),
+            )
+            .await;
+        assert!(
+            e["message"].as_str().unwrap().contains("runTimeoutSeconds"),
+            "{e}"
+        );
     }
 }
 
@@ -154,32 +331,134 @@ async fn the_set_methods_and_all_their_aliases_write_only_their_field() {
     for (mut c, p) in both(&srv).await {
         let key = format!("settings-{p}");
         let cases = [
-            ("sessions.setLabel", json!({"label": "Ops"}), "label", json!("Ops")),
-            ("session_setLabel", json!({"value": "Ops 2"}), "label", json!("Ops 2")),
-            ("sessions_setLabel", json!({"label": "Ops 3"}), "label", json!("Ops 3")),
-            ("sessions.setThinking", json!({"level": "high"}), "thinkingLevel", json!("high")),
-            ("session_setThinking", json!({"value": "low"}), "thinkingLevel", json!("low")),
-            ("sessions_setThinking", json!({"level": "minimal"}), "thinkingLevel", json!("minimal")),
-            ("sessions.setVerbose", json!({"level": "on"}), "verboseLevel", json!("on")),
-            ("session_setVerbose", json!({"value": "full"}), "verboseLevel", json!("full")),
-            ("sessions_setVerbose", json!({"level": "off"}), "verboseLevel", json!("off")),
-            ("sessions.setReasoning", json!({"level": "stream"}), "reasoningLevel", json!("stream")),
-            ("session_setReasoning", json!({"value": "on"}), "reasoningLevel", json!("on")),
-            ("sessions_setReasoning", json!({"level": "stream"}), "reasoningLevel", json!("stream")),
+            (
+                "sessions.setLabel",
+                json!({"label": "Ops"}),
+                "label",
+                json!("Ops"),
+            ),
+            (
+                "session_setLabel",
+                json!({"value": "Ops 2"}),
+                "label",
+                json!("Ops 2"),
+            ),
+            (
+                "sessions_setLabel",
+                json!({"label": "Ops 3"}),
+                "label",
+                json!("Ops 3"),
+            ),
+            (
+                "sessions.setThinking",
+                json!({"level": "high"}),
+                "thinkingLevel",
+                json!("high"),
+            ),
+            (
+                "session_setThinking",
+                json!({"value": "low"}),
+                "thinkingLevel",
+                json!("low"),
+            ),
+            (
+                "sessions_setThinking",
+                json!({"level": "minimal"}),
+                "thinkingLevel",
+                json!("minimal"),
+            ),
+            (
+                "sessions.setVerbose",
+                json!({"level": "on"}),
+                "verboseLevel",
+                json!("on"),
+            ),
+            (
+                "session_setVerbose",
+                json!({"value": "full"}),
+                "verboseLevel",
+                json!("full"),
+            ),
+            (
+                "sessions_setVerbose",
+                json!({"level": "off"}),
+                "verboseLevel",
+                json!("off"),
+            ),
+            (
+                "sessions.setReasoning",
+                json!({"level": "stream"}),
+                "reasoningLevel",
+                json!("stream"),
+            ),
+            (
+                "session_setReasoning",
+                json!({"value": "on"}),
+                "reasoningLevel",
+                json!("on"),
+            ),
+            (
+                "sessions_setReasoning",
+                json!({"level": "stream"}),
+                "reasoningLevel",
+                json!("stream"),
+            ),
         ];
         for (method, mut params, field, want) in cases {
             params["sessionKey"] = json!(key);
             let r = c.call(method, params).await;
-            assert_eq!((r["ok"].as_bool(), r["applied"].as_bool(), r["key"].as_str(), r["sessionKey"].as_str()), (Some(true), Some(true), Some(key.as_str()), Some(key.as_str())), "{method}");
+            assert_eq!(
+                (
+                    r["ok"].as_bool(),
+                    r["applied"].as_bool(),
+                    r["key"].as_str(),
+                    r["sessionKey"].as_str()
+                ),
+                (
+                    Some(true),
+                    Some(true),
+                    Some(key.as_str()),
+                    Some(key.as_str())
+                ),
+                "{method}"
+            );
             assert_eq!(r["settings"][field], want, "{p} {method}: {r}");
         }
-        let r = c.call("sessions.setThinking", json!({"sessionKey": key, "level": "medium"})).await;
-        assert_eq!(r["settings"], json!({"label": "Ops 3", "thinkingLevel": "medium", "verboseLevel": "off", "reasoningLevel": "stream"}), "other fields kept");
-        let e = c.call_err("sessions.setThinking", json!({"sessionKey": key, "level": "extreme"})).await;
+        let r = c
+            .call(
+                "sessions.setThinking",
+                json!({"sessionKey": key, "level": "medium"}),
+            )
+            .await;
+        assert_eq!(
+            r["settings"],
+            json!({"label": "Ops 3", "thinkingLevel": "medium", "verboseLevel": "off", "reasoningLevel": "stream"}),
+            "other fields kept"
+        );
+        let e = c
+            .call_err(
+                "sessions.setThinking",
+                json!({"sessionKey": key, "level": "extreme"}),
+            )
+            .await;
         assert_eq!(e["code"], "INVALID_REQUEST");
-        assert!(e["message"].as_str().unwrap().contains("off, minimal, low, medium, high"), "{e}");
-        let e = c.call_err("sessions.setVerbose", json!({"sessionKey": key})).await;
-        assert!(e["message"].as_str().unwrap().starts_with("invalid sessions.setVerbose params: level"), "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("off, minimal, low, medium, high"),
+            "{e}"
+        );
+        let e = c
+            .call_err("sessions.setVerbose", json!({"sessionKey": key}))
+            .await;
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid sessions.setVerbose params: level"),
+            "{e}"
+        );
     }
 }
 
@@ -188,35 +467,117 @@ async fn sessions_list_patch_fork_delete_and_aliases() {
     let srv = start().await;
     for (mut c, p) in both(&srv).await {
         let key = format!("life-{p}");
-        let patched = c.call("sessions.patch", json!({"key": key, "label": "Life", "thinkingLevel": "low", "unknown": 1})).await;
-        assert_eq!((patched["ok"].as_bool(), patched["key"].as_str()), (Some(true), Some(key.as_str())));
-        assert_eq!((patched["entry"]["label"].as_str(), patched["entry"]["thinkingLevel"].as_str()), (Some("Life"), Some("low")));
-        let cleared = c.call("sessions.patch", json!({"key": key, "label": null})).await;
-        assert_eq!(cleared["entry"]["label"], Value::Null, "null clears the label");
+        let patched = c
+            .call(
+                "sessions.patch",
+                json!({"key": key, "label": "Life", "thinkingLevel": "low", "unknown": 1}),
+            )
+            .await;
+        assert_eq!(
+            (patched["ok"].as_bool(), patched["key"].as_str()),
+            (Some(true), Some(key.as_str()))
+        );
+        assert_eq!(
+            (
+                patched["entry"]["label"].as_str(),
+                patched["entry"]["thinkingLevel"].as_str()
+            ),
+            (Some("Life"), Some("low"))
+        );
+        let cleared = c
+            .call("sessions.patch", json!({"key": key, "label": null}))
+            .await;
+        assert_eq!(
+            cleared["entry"]["label"],
+            Value::Null,
+            "null clears the label"
+        );
         for method in ["sessions.list", "sessions_list"] {
-            let l = c.call(method, json!({"search": key, "limit": 5, "offset": 0, "agentId": "x"})).await;
-            assert_eq!((l["ok"].as_bool(), l["totalCount"].as_i64(), l["hasMore"].as_bool()), (Some(true), Some(1), Some(false)), "{method}: {l}");
-            has_keys(&l["sessions"][0], &["key", "sessionKey", "label", "parentKey", "forkPoint", "createdAt", "updatedAt",
-                "lastMessagePreview", "messageCount", "thinkingLevel", "verboseLevel", "reasoningLevel", "hasActiveRun"]);
+            let l = c
+                .call(
+                    method,
+                    json!({"search": key, "limit": 5, "offset": 0, "agentId": "x"}),
+                )
+                .await;
+            assert_eq!(
+                (
+                    l["ok"].as_bool(),
+                    l["totalCount"].as_i64(),
+                    l["hasMore"].as_bool()
+                ),
+                (Some(true), Some(1), Some(false)),
+                "{method}: {l}"
+            );
+            has_keys(
+                &l["sessions"][0],
+                &[
+                    "key",
+                    "sessionKey",
+                    "label",
+                    "parentKey",
+                    "forkPoint",
+                    "createdAt",
+                    "updatedAt",
+                    "lastMessagePreview",
+                    "messageCount",
+                    "thinkingLevel",
+                    "verboseLevel",
+                    "reasoningLevel",
+                    "hasActiveRun",
+                ],
+            );
         }
         let e = c.call_err("sessions.list", json!({"limit": "lots"})).await;
-        assert!(e["message"].as_str().unwrap().starts_with("invalid sessions.list params: limit"), "{e}");
-        let fork = c.call("sessions.fork", json!({"sessionKey": key, "targetKey": format!("{key}-f")})).await;
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid sessions.list params: limit"),
+            "{e}"
+        );
+        let fork = c
+            .call(
+                "sessions.fork",
+                json!({"sessionKey": key, "targetKey": format!("{key}-f")}),
+            )
+            .await;
         assert_eq!(fork["ok"], true, "{fork}");
-        let e = c.call_err("sessions.fork", json!({"sessionKey": "no-such-source"})).await;
+        let e = c
+            .call_err("sessions.fork", json!({"sessionKey": "no-such-source"}))
+            .await;
         assert_eq!(e["code"], "NOT_FOUND");
-        for (i, method) in ["sessions.delete", "session_delete", "sessions_delete"].into_iter().enumerate() {
-            let target = if i == 0 { key.clone() } else { format!("{key}-gone-{i}") };
+        for (i, method) in ["sessions.delete", "session_delete", "sessions_delete"]
+            .into_iter()
+            .enumerate()
+        {
+            let target = if i == 0 {
+                key.clone()
+            } else {
+                format!("{key}-gone-{i}")
+            };
             if i > 0 {
-                c.call("sessions.setLabel", json!({"sessionKey": target, "label": "tmp"})).await;
+                c.call(
+                    "sessions.setLabel",
+                    json!({"sessionKey": target, "label": "tmp"}),
+                )
+                .await;
             }
             let d = c.call(method, json!({"sessionKey": target})).await;
-            assert_eq!(d, json!({"ok": true, "deleted": true, "key": target, "sessionKey": target}), "{method}");
+            assert_eq!(
+                d,
+                json!({"ok": true, "deleted": true, "key": target, "sessionKey": target}),
+                "{method}"
+            );
         }
         let again = c.call("sessions.delete", json!({"sessionKey": key})).await;
         assert_eq!(again["deleted"], false, "deleting twice reports false");
-        let fork_left = c.call("sessions.list", json!({"search": format!("{key}-f")})).await;
-        assert_eq!(fork_left["totalCount"], 1, "delete does not cascade to forks");
+        let fork_left = c
+            .call("sessions.list", json!({"search": format!("{key}-f")}))
+            .await;
+        assert_eq!(
+            fork_left["totalCount"], 1,
+            "delete does not cascade to forks"
+        );
     }
 }
 
@@ -226,9 +587,18 @@ async fn unknown_methods_differ_by_protocol_and_read_keys_cannot_write() {
     let read = srv.key(&["operator.read"]);
     let (mut c3, _) = srv.client_v3(&read).await;
     let (mut c4, _) = srv.client_v4(&read).await;
-    assert_eq!(c3.call_err("sessions.nuke", json!({})).await["code"], "METHOD_NOT_FOUND");
+    assert_eq!(
+        c3.call_err("sessions.nuke", json!({})).await["code"],
+        "METHOD_NOT_FOUND"
+    );
     let e = c4.call_err("sessions.nuke", json!({})).await;
-    assert_eq!((e["code"].as_str(), e["message"].as_str()), (Some("INVALID_REQUEST"), Some("unknown method: sessions.nuke")));
+    assert_eq!(
+        (e["code"].as_str(), e["message"].as_str()),
+        (
+            Some("INVALID_REQUEST"),
+            Some("unknown method: sessions.nuke")
+        )
+    );
     for c in [&mut c3, &mut c4] {
         for (method, params) in [
             ("chat.send", json!({"message": "hi"})),
@@ -243,8 +613,16 @@ async fn unknown_methods_differ_by_protocol_and_read_keys_cannot_write() {
         ] {
             let e = c.call_err(method, params).await;
             assert_eq!(e["code"], "FORBIDDEN", "{method}");
-            assert_eq!(e["details"], json!({"code": "MISSING_SCOPE", "missingScope": "operator.write"}), "{method}");
+            assert_eq!(
+                e["details"],
+                json!({"code": "MISSING_SCOPE", "missingScope": "operator.write"}),
+                "{method}"
+            );
         }
-        assert_eq!(c.call("health", json!({})).await["ok"], true, "reads still work");
+        assert_eq!(
+            c.call("health", json!({})).await["ok"],
+            true,
+            "reads still work"
+        );
     }
 }

@@ -73,7 +73,10 @@ async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 fn metric_int(req: &ExportMetricsServiceRequest, name: &str) -> Option<i64> {
-    let m = req.resource_metrics[0].scope_metrics[0].metrics.iter().find(|m| m.name == name)?;
+    let m = req.resource_metrics[0].scope_metrics[0]
+        .metrics
+        .iter()
+        .find(|m| m.name == name)?;
     let points = match m.data.as_ref()? {
         Data::Sum(s) => &s.data_points,
         Data::Gauge(g) => &g.data_points,
@@ -98,19 +101,33 @@ async fn batches_arrive_with_our_metric_names() {
     wait_for("one exported batch", || r.metrics.otlp_counts().0 >= 1).await;
     let body = rx.bodies.lock()[0].clone();
     let req = ExportMetricsServiceRequest::decode(body).unwrap();
-    let names: Vec<String> =
-        req.resource_metrics[0].scope_metrics[0].metrics.iter().map(|m| m.name.clone()).collect();
-    for n in ["microclaw.request_ok", "microclaw.http_requests", "microclaw.request_latency", "microclaw.active_runs"] {
+    let names: Vec<String> = req.resource_metrics[0].scope_metrics[0]
+        .metrics
+        .iter()
+        .map(|m| m.name.clone())
+        .collect();
+    for n in [
+        "microclaw.request_ok",
+        "microclaw.http_requests",
+        "microclaw.request_latency",
+        "microclaw.active_runs",
+    ] {
         assert!(names.contains(&n.to_string()), "{n} missing from {names:?}");
     }
     assert_eq!(metric_int(&req, "microclaw.request_ok"), Some(4));
     let resource = req.resource_metrics[0].resource.as_ref().unwrap();
-    assert!(resource.attributes.iter().any(|kv| kv.key == "service.name"));
+    assert!(resource
+        .attributes
+        .iter()
+        .any(|kv| kv.key == "service.name"));
     let status = exp.status_json();
     assert_eq!(status["exported"], 1);
     assert!(status["last_success_ms"].is_number());
     stop.cancel();
-    tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,9 +140,16 @@ async fn a_503_is_retried_until_the_batch_gets_through() {
     exp.enqueue_now();
     wait_for("the batch after retries", || r.metrics.otlp_counts().0 == 1).await;
     let (exported, dropped, retries) = r.metrics.otlp_counts();
-    assert_eq!((exported, dropped, retries), (1, 0, 2), "two 503s, then 200 on the third attempt");
+    assert_eq!(
+        (exported, dropped, retries),
+        (1, 0, 2),
+        "two 503s, then 200 on the third attempt"
+    );
     assert_eq!(rx.hits.load(Ordering::SeqCst), 3);
-    assert!(exp.status_json()["last_error"].as_str().unwrap().contains("503"));
+    assert!(exp.status_json()["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("503"));
     stop.cancel();
 }
 
@@ -162,12 +186,21 @@ async fn a_dead_endpoint_drops_batches_while_recording_stays_fast() {
         r.metrics.record_http("/api/send", 200, i);
     }
     let per_event = started.elapsed() / 200_000;
-    assert!(per_event < Duration::from_micros(2), "recording took {per_event:?} per event");
+    assert!(
+        per_event < Duration::from_micros(2),
+        "recording took {per_event:?} per event"
+    );
     wait_for("dropped batches", || r.metrics.otlp_counts().1 >= 3).await;
     let (exported, _, retries) = r.metrics.otlp_counts();
     assert_eq!(exported, 0);
-    assert!(retries >= 3, "each batch was retried once before being dropped");
-    let err = exp.status_json()["last_error"].as_str().unwrap().to_string();
+    assert!(
+        retries >= 3,
+        "each batch was retried once before being dropped"
+    );
+    let err = exp.status_json()["last_error"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(err.contains("/v1/metrics"), "{err}");
     stop.cancel();
 }
@@ -178,7 +211,11 @@ fn a_full_queue_drops_the_oldest_batch() {
     let dropped: u64 = (0u8..20).map(|i| q.push(vec![i])).sum();
     assert_eq!(dropped, 12);
     let kept: Vec<u8> = std::iter::from_fn(|| q.try_pop()).map(|b| b[0]).collect();
-    assert_eq!(kept, (12u8..20).collect::<Vec<_>>(), "the newest 8 batches survive, in order");
+    assert_eq!(
+        kept,
+        (12u8..20).collect::<Vec<_>>(),
+        "the newest 8 batches survive, in order"
+    );
 }
 
 #[test]
@@ -198,7 +235,9 @@ fn a_burst_into_a_small_queue_counts_drops() {
 fn bad_endpoints_and_headers_are_refused_with_reasons() {
     let r = rig();
     for bad in ["", "ftp://x", "https://collector:4318"] {
-        let err = OtlpExporter::new(r.metrics.clone(), &cfg(bad)).err().unwrap();
+        let err = OtlpExporter::new(r.metrics.clone(), &cfg(bad))
+            .err()
+            .unwrap();
         assert!(err.message.contains("expected"), "{err}");
     }
     let mut c = cfg("http://127.0.0.1:4318");
@@ -216,10 +255,24 @@ async fn the_engine_exports_on_its_interval_and_flushes_on_shutdown() {
     let stop = CancellationToken::new();
     let task = r.engine.spawn(stop.clone());
     wait_for("an interval export", || !rx.bodies.lock().is_empty()).await;
-    assert_eq!(r.engine.summary()["otlp"]["exported"].as_u64().map(|n| n >= 1), Some(true));
-    assert!(r.store.metrics_history_range(0, i64::MAX).unwrap().is_empty(), "nothing flushed yet (10 s interval)");
+    assert_eq!(
+        r.engine.summary()["otlp"]["exported"]
+            .as_u64()
+            .map(|n| n >= 1),
+        Some(true)
+    );
+    assert!(
+        r.store
+            .metrics_history_range(0, i64::MAX)
+            .unwrap()
+            .is_empty(),
+        "nothing flushed yet (10 s interval)"
+    );
     stop.cancel();
-    tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
     let rows = r.store.metrics_history_range(0, i64::MAX).unwrap();
     assert_eq!(rows.len(), 1, "shutdown flushes the live minute");
     assert!(rows[0].1.contains("\"request_ok\":2"));

@@ -28,21 +28,34 @@ fn exposition_is_well_formed_0_0_4_text() {
             continue;
         }
         let (series, value) = line.rsplit_once(' ').unwrap();
-        value.parse::<f64>().unwrap_or_else(|_| panic!("value of {line}"));
+        value
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("value of {line}"));
         let name = series.split('{').next().unwrap();
         let family = ["_bucket", "_sum", "_count"]
             .iter()
-            .find_map(|s| name.strip_suffix(s).filter(|f| types.get(*f).map(String::as_str) == Some("histogram")))
+            .find_map(|s| {
+                name.strip_suffix(s)
+                    .filter(|f| types.get(*f).map(String::as_str) == Some("histogram"))
+            })
             .unwrap_or(name);
-        let kind = types.get(family).unwrap_or_else(|| panic!("{name} has no TYPE line before it"));
+        let kind = types
+            .get(family)
+            .unwrap_or_else(|| panic!("{name} has no TYPE line before it"));
         if kind == "counter" {
-            assert!(name.ends_with("_total"), "counter {name} must end in _total");
+            assert!(
+                name.ends_with("_total"),
+                "counter {name} must end in _total"
+            );
         }
     }
     assert_eq!(helps, types.len(), "one HELP per metric family");
     assert!(text.contains("microclaw_request_ok_total 3\n"));
     assert!(text.contains("microclaw_http_requests_total{route=\"/api/send\",status=\"2xx\"} 1\n"));
-    assert!(text.contains("route=\"/api/x\\\"y\""), "label values are escaped");
+    assert!(
+        text.contains("route=\"/api/x\\\"y\""),
+        "label values are escaped"
+    );
     assert_eq!(types["microclaw_request_latency_ms"], "histogram");
     // Buckets are cumulative and end with +Inf = count.
     let buckets: Vec<u64> = text

@@ -38,11 +38,17 @@ fn no_data_reports_sample_size_zero_not_healthy() {
     assert_eq!(slo["e2e_latency_p95_ms"]["value"], 0);
     assert_eq!(slo["e2e_latency_p95_ms"]["sample_size"], 0);
     for w in ["5m", "1h", "6h", "24h", "7d"] {
-        assert_eq!(slo["request_success_rate"]["windows"][w]["sample_size"], 0, "window {w}");
+        assert_eq!(
+            slo["request_success_rate"]["windows"][w]["sample_size"], 0,
+            "window {w}"
+        );
     }
     assert_eq!(s["alerts"].as_array().unwrap().len(), 0);
     assert_eq!(s["error_budget"]["request_success_rate"]["period_days"], 28);
-    assert_eq!(s["error_budget"]["request_success_rate"]["remaining_ratio"], 1.0);
+    assert_eq!(
+        s["error_budget"]["request_success_rate"]["remaining_ratio"],
+        1.0
+    );
     assert!(s["metrics"]["uptime_ms"].is_number());
     assert_eq!(s["otlp"]["enabled"], false);
     let b = r.engine.slo_brief();
@@ -58,11 +64,19 @@ fn windows_see_history_and_the_live_minute() {
     runs(&r.metrics, 5, "error", 500); // live, not flushed
     let s = r.engine.summary();
     let w = &s["slo"]["request_success_rate"]["windows"];
-    assert_eq!(w["5m"]["sample_size"], 4 * 10 + 5, "4 flushed minutes + the live minute");
+    assert_eq!(
+        w["5m"]["sample_size"],
+        4 * 10 + 5,
+        "4 flushed minutes + the live minute"
+    );
     assert_eq!(w["1h"]["sample_size"], 59 * 10 + 5);
     assert_eq!(w["6h"]["sample_size"], 120 * 10 + 5);
     assert_eq!(w["24h"]["sample_size"], 120 * 10 + 5);
-    assert_eq!(s["slo"]["request_success_rate"]["sample_size"], 59 * 10 + 5, "value = last 60 minutes");
+    assert_eq!(
+        s["slo"]["request_success_rate"]["sample_size"],
+        59 * 10 + 5,
+        "value = last 60 minutes"
+    );
     let budget = &s["error_budget"]["request_success_rate"];
     assert_eq!(budget["consumed"], 5.0);
     let allowed = budget["allowed"].as_f64().unwrap();
@@ -82,30 +96,60 @@ fn error_burst_pages_then_resolves_as_events() {
     // Five minutes of pure errors: 1h burn ≈ 16.7, 5m burn = 200 → page; 6h/30m → ticket.
     traffic(&r, 5, 0, 100, 800);
     let events = drain(&mut rx);
-    let page = events.iter().find(|e| e.severity == "page").expect("a page alert fires");
+    let page = events
+        .iter()
+        .find(|e| e.severity == "page")
+        .expect("a page alert fires");
     assert_eq!(page.slo, "request_success_rate");
     assert_eq!(page.state, "firing");
     assert!(page.burn_rate > 14.4, "burn {}", page.burn_rate);
-    assert!(events.iter().any(|e| e.severity == "ticket" && e.state == "firing"));
+    assert!(events
+        .iter()
+        .any(|e| e.severity == "ticket" && e.state == "firing"));
     let s = r.engine.summary();
     let alerts = s["alerts"].as_array().unwrap();
-    assert!(alerts.iter().any(|a| a["severity"] == "page" && a["since"].as_i64().unwrap() == page.since));
+    assert!(alerts
+        .iter()
+        .any(|a| a["severity"] == "page" && a["since"].as_i64().unwrap() == page.since));
     let b = r.engine.slo_brief();
     assert_eq!(b["state"], "burning");
-    assert!(b["firing"].as_array().unwrap().iter().any(|f| f["severity"] == "page"));
-    assert!(drain(&mut rx).is_empty(), "a still-firing alert is not announced twice");
+    assert!(b["firing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["severity"] == "page"));
+    assert!(
+        drain(&mut rx).is_empty(),
+        "a still-firing alert is not announced twice"
+    );
 
     // Recovery: once the 5-minute window is clean the page clears; the ticket needs 30 minutes.
     traffic(&r, 6, 100, 0, 800);
     let events = drain(&mut rx);
-    let resolved = events.iter().find(|e| e.severity == "page").expect("the page resolves");
+    let resolved = events
+        .iter()
+        .find(|e| e.severity == "page")
+        .expect("the page resolves");
     assert_eq!(resolved.state, "resolved");
-    assert_eq!(resolved.since, page.since, "resolved carries when it started");
-    assert!(r.engine.firing_alerts().iter().all(|a| a.severity != "page"));
-    assert!(r.engine.firing_alerts().iter().any(|a| a.severity == "ticket"));
+    assert_eq!(
+        resolved.since, page.since,
+        "resolved carries when it started"
+    );
+    assert!(r
+        .engine
+        .firing_alerts()
+        .iter()
+        .all(|a| a.severity != "page"));
+    assert!(r
+        .engine
+        .firing_alerts()
+        .iter()
+        .any(|a| a.severity == "ticket"));
     traffic(&r, 30, 100, 0, 800);
     let events = drain(&mut rx);
-    assert!(events.iter().any(|e| e.severity == "ticket" && e.state == "resolved"));
+    assert!(events
+        .iter()
+        .any(|e| e.severity == "ticket" && e.state == "resolved"));
     assert!(r.engine.firing_alerts().is_empty());
     assert_eq!(r.engine.slo_brief()["state"], "ok");
 }
@@ -122,7 +166,11 @@ fn latency_and_tool_thresholds_fire_on_the_60_minute_value() {
         r.metrics.record_tool(false, true); // blocks are excluded, not errors
     }
     traffic(&r, 2, 20, 0, 15_000); // p95 15 s > 10 s
-    let slos: Vec<String> = drain(&mut rx).into_iter().filter(|e| e.state == "firing").map(|e| e.slo).collect();
+    let slos: Vec<String> = drain(&mut rx)
+        .into_iter()
+        .filter(|e| e.state == "firing")
+        .map(|e| e.slo)
+        .collect();
     assert!(slos.contains(&"e2e_latency_p95_ms".to_string()), "{slos:?}");
     assert!(slos.contains(&"tool_reliability".to_string()), "{slos:?}");
     let s = r.engine.summary();

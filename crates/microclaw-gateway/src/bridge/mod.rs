@@ -7,6 +7,8 @@ mod chat_events;
 mod conn_events;
 mod connect_params;
 pub mod connection;
+#[cfg(test)]
+mod connection_tests;
 mod device_auth;
 pub mod errors;
 pub mod frames;

@@ -197,6 +197,15 @@ pub enum Frame {
 }
 
 impl Client {
+    pub fn from_ws(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
+        Client {
+            ws,
+            events: VecDeque::new(),
+            next_id: 0,
+            challenge: Value::Null,
+        }
+    }
+
     pub async fn send_text(&mut self, text: impl Into<String>) {
         self.ws.send(Message::text(text.into())).await.unwrap();
     }
