@@ -67,7 +67,7 @@ for _ in $(seq 1 50); do
 done
 
 status=0
-python3 "$here/smoke_driver.py" --webdriver "http://127.0.0.1:$port" --app "$app" --export-dir "$work/exports" || status=$?
+python3 "$here/smoke_driver.py" --webdriver "http://127.0.0.1:$port" --app "$app" --export-dir "$work/exports" --data-dir "$work/data" --driver-pid "$driver_pid" || status=$?
 if [[ $status -ne 0 ]]; then
   echo "--- WebKitWebDriver and app log (last 60 lines) ---"
   tail -n 60 "$work/webdriver.log" || true

@@ -4,14 +4,15 @@ Checks, each printed as PASS/FAIL: the window loads the UI from the in-process e
 launch token, the UI shows "connected", a message round-trips, export works through the
 shell (the UI's Export button and the `export_metrics` command, both saving without a dialog
 because MICROCLAW_DESKTOP_EXPORT_DIR is set), commands that were not granted are refused, and
-closing the window stops the engine.
+quitting stops the engine cleanly.
 
-usage: smoke_driver.py --webdriver URL --app BINARY --export-dir DIR
+usage: smoke_driver.py --webdriver URL --app BINARY --export-dir DIR --data-dir DIR --driver-pid PID
 """
 
 import argparse
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -69,6 +70,22 @@ def port_open(host, port):
         return False
 
 
+def app_pid(parent_pid, app):
+    """The pid of the running `app` binary started by `parent_pid` (WebKitWebDriver), or None."""
+    want = os.path.realpath(app)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid == parent_pid and os.path.realpath(f"/proc/{entry}/exe") == want:
+                return int(entry)
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
 def newest_file(directory, suffix):
     files = [f for f in os.listdir(directory) if f.endswith(suffix) and not f.startswith(".")]
     files.sort(key=lambda f: os.path.getmtime(os.path.join(directory, f)))
@@ -80,6 +97,8 @@ def main():
     ap.add_argument("--webdriver", required=True)
     ap.add_argument("--app", required=True)
     ap.add_argument("--export-dir", required=True)
+    ap.add_argument("--data-dir", required=True)
+    ap.add_argument("--driver-pid", type=int, required=True)
     args = ap.parse_args()
     checks = Checks()
     state = {}
@@ -138,16 +157,31 @@ def main():
         for cmd in ("plugin:dialog|open", "plugin:notification|notify", "plugin:window-state|save_window_state"):
             r = s.execute_async(INVOKE, cmd, {})
             assert "err" in r, f"{cmd} was allowed but is not granted to the window: {r}"
+            assert "not allowed" in r["err"].lower(), f"{cmd} failed, but not as a permission denial: {r['err']}"
+        return r["err"][:80]
 
     checks.run("commands not granted to the window are refused", acl)
 
     def quit_stops_engine():
         host, port = state["origin"].hostname, state["origin"].port
+        wal = os.path.join(args.data_dir, "microclaw.db-wal")
         assert port_open(host, port), "the gateway was not listening before quit"
-        s.close()  # closes the window: the app stops the engine and exits
-        wait_until("the gateway to stop after the window closed", lambda: not port_open(host, port), 30)
+        assert os.path.exists(wal), "the database was not in WAL mode while running"
+        # WebKitWebDriver force-kills the app when its session or last window closes, so the
+        # quit is asked for the way a system shutdown does: SIGTERM to the app (WebKitWebDriver's
+        # child). It takes the same path as the tray's Quit and the window's close button.
+        pid = wait_until("the app's process", lambda: app_pid(args.driver_pid, args.app), 5)
+        os.kill(pid, signal.SIGTERM)
+        wait_until("the gateway to stop after SIGTERM", lambda: not port_open(host, port), 30)
+        # A clean stop closes the database: the WAL is folded in and removed (a kill leaves it).
+        wait_until("the database to be closed cleanly (WAL checkpointed)", lambda: not os.path.exists(wal), 15)
+        wait_until("the app to exit", lambda: not os.path.exists(f"/proc/{pid}"), 15)
 
-    checks.run("closing the window stops the engine", quit_stops_engine)
+    checks.run("quitting stops the engine cleanly (SIGTERM)", quit_stops_engine)
+    try:
+        s.close()
+    except Exception:
+        pass  # the app has already gone
     return finish(checks)
 
 

@@ -27,4 +27,5 @@ pub use builtin::{BuiltinAgent, StatusProvider, BUILTIN_ID};
 pub use chunk_stream::split_chunks;
 pub use openai::{OpenAiAgent, ToolProvider, ToolSpec};
 pub use run_registry::RunRegistry;
+pub use run_task::RELEASE_TIMEOUT;
 pub use run_types::{ActiveRun, ChatEvent, ChatState, RunOutcome, StartOutcome, StartRun};

@@ -231,8 +231,7 @@ impl RunRegistry {
 
     /// Aborts the session's runs (only `run_id` when given); returns the ids newly aborted.
     pub fn abort(&self, session_key: &str, run_id: Option<&str>) -> Vec<String> {
-        let key =
-            normalize_session_key(Some(session_key)).unwrap_or_else(|_| session_key.to_string());
+        let key = norm(session_key);
         self.core
             .state
             .lock()
@@ -243,8 +242,7 @@ impl RunRegistry {
 
     /// Aborts every run of the session (reason "killed"); returns how many.
     pub fn kill(&self, session_key: &str) -> usize {
-        let key =
-            normalize_session_key(Some(session_key)).unwrap_or_else(|_| session_key.to_string());
+        let key = norm(session_key);
         self.core
             .state
             .lock()
@@ -254,20 +252,16 @@ impl RunRegistry {
 
     /// Refuses new runs for the session until [`RunRegistry::resume`]; true when newly paused.
     pub fn pause(&self, session_key: &str) -> bool {
-        self.core
-            .state
-            .lock()
-            .paused
-            .insert(session_key.trim().to_string())
+        self.core.state.lock().paused.insert(norm(session_key))
     }
 
     /// True when the session was paused.
     pub fn resume(&self, session_key: &str) -> bool {
-        self.core.state.lock().paused.remove(session_key.trim())
+        self.core.state.lock().paused.remove(&norm(session_key))
     }
 
     pub fn is_paused(&self, session_key: &str) -> bool {
-        self.core.state.lock().paused.contains(session_key.trim())
+        self.core.state.lock().paused.contains(&norm(session_key))
     }
 
     pub fn active_runs(&self) -> usize {
@@ -275,6 +269,7 @@ impl RunRegistry {
     }
 
     pub fn has_active(&self, session_key: &str) -> bool {
+        let session_key = norm(session_key);
         self.core
             .state
             .lock()
@@ -361,6 +356,11 @@ impl Core {
         let n = self.state.lock().active_session_count();
         self.metrics.set_active_sessions(n as i64);
     }
+}
+
+/// The normalized key (`""` → `main`); an invalid key is used as given (it matches nothing).
+fn norm(session_key: &str) -> String {
+    normalize_session_key(Some(session_key)).unwrap_or_else(|_| session_key.to_string())
 }
 
 fn existing(run_id: String) -> StartOutcome {

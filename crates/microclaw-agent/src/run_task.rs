@@ -11,6 +11,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+/// Longest a run waits for its [`crate::StartOutcome`] to be released (a safety net for a
+/// caller that holds the outcome while waiting for the run, which would otherwise deadlock).
+pub const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Chunks buffered between an agent and its run task.
 const CHUNK_BUFFER: usize = 64;
 
@@ -89,6 +92,9 @@ pub(crate) async fn drive(core: Arc<Core>, ctx: RunCtx, gate: oneshot::Receiver<
         biased;
         _ = ctx.cancel.cancelled() => {}
         _ = gate => {}
+        _ = tokio::time::sleep(RELEASE_TIMEOUT) => {
+            tracing::warn!(run_id = %ctx.run_id, "start outcome held for {RELEASE_TIMEOUT:?} without release: starting the run anyway");
+        }
     }
     let mut em = Emitter {
         core: &core,

@@ -22,7 +22,9 @@ pub struct StartRun {
 /// **Release gate**: a newly started run emits no event until this outcome is released,
 /// either by [`StartOutcome::release`] or by dropping it. A transport that must send its
 /// response before the run's first `chat` event keeps the outcome alive until the response is
-/// queued, then drops it. Callers that do not care simply drop it at once.
+/// queued, then drops it. Callers that do not care simply drop it at once. Do not hold it
+/// while waiting for the run ([`crate::RunRegistry::wait`]): a held outcome is released
+/// anyway after `RELEASE_TIMEOUT` (2 s), with a warning in the log.
 pub struct StartOutcome {
     pub run_id: String,
     /// True when an earlier run with the same idempotency key was found (nothing started).

@@ -41,6 +41,8 @@ pub struct Engine {
     events: broadcast::Sender<EngineEvent>,
     presence: Presence,
     background: CancellationToken,
+    /// `sessions` count for `health` (a hot path): cached until a session event or 1 s passes.
+    session_count: Mutex<Option<(i64, i64)>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,6 +101,7 @@ impl Engine {
                 events,
                 presence: Presence::default(),
                 background: CancellationToken::new(),
+                session_count: Mutex::new(None),
             }
         });
         Ok(engine)
@@ -165,7 +168,23 @@ impl Engine {
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.events.subscribe()
     }
+    /// The number of stored sessions, cached briefly (invalidated by every session event).
+    pub fn session_count(&self) -> Result<i64> {
+        let now = self.now_ms();
+        if let Some((at, n)) = *self.session_count.lock() {
+            if (0..1000).contains(&(now - at)) {
+                return Ok(n);
+            }
+        }
+        let n = self.store.session_count()?;
+        *self.session_count.lock() = Some((now, n));
+        Ok(n)
+    }
+
     pub fn emit(&self, event: EngineEvent) {
+        if matches!(event, EngineEvent::SessionsChanged { .. }) {
+            *self.session_count.lock() = None;
+        }
         // No receivers is fine: nobody is connected.
         let _ = self.events.send(event);
     }

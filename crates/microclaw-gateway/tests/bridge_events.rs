@@ -1,6 +1,7 @@
 //! Conformance: events (gateway-protocol.md §3): chat order and seq per protocol, the
 //! response-before-first-event rule, broadcast, abort/kill, ticks, presence, sessions.changed,
 //! key revocation and shutdown.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
@@ -252,7 +253,7 @@ async fn ticks_follow_the_configured_interval_and_protocol_4_gets_health_after_e
     }
     let elapsed = t0.elapsed();
     assert!(
-        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_millis(2000),
+        elapsed >= Duration::from_millis(400) && elapsed < Duration::from_millis(3000),
         "3 ticks at 200 ms took {elapsed:?}"
     );
     let (mut c3, _) = srv.client_v3(&key).await;

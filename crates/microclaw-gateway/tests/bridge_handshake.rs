@@ -1,5 +1,6 @@
 //! Conformance: the bridge handshake (gateway-protocol.md §2) over real sockets, for
 //! protocol 3 (MicroClaw) and protocol 4 (OpenClaw) clients.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
@@ -407,4 +408,31 @@ async fn a_logged_in_browser_connects_with_its_cookie_and_logout_closes_it() {
         Some(1008),
         "a revoked login session closes its sockets"
     );
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_hit_the_login_throttle() {
+    let srv = start_with(|c| c.auth.login_max_attempts = 2).await;
+    set_password(&srv);
+    let mut last = Value::Null;
+    for _ in 0..4 {
+        let mut c = srv.raw().await;
+        c.read_challenge().await;
+        last = c
+            .connect(json!({"minProtocol": 4, "maxProtocol": 4, "auth": {"password": "nope"}}))
+            .await;
+        if last["error"]["details"]["code"] == "AUTH_RATE_LIMITED" {
+            break;
+        }
+        assert_eq!(
+            last["error"]["details"]["code"], "AUTH_TOKEN_MISMATCH",
+            "{last}"
+        );
+    }
+    assert_eq!(
+        last["error"]["details"]["code"], "AUTH_RATE_LIMITED",
+        "{last}"
+    );
+    assert_eq!(last["error"]["retryable"], true);
+    assert!(last["error"]["retryAfterMs"].as_u64().unwrap() > 0);
 }

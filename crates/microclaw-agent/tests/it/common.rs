@@ -136,3 +136,11 @@ pub fn messages(store: &Store, key: &str) -> Vec<(String, String)> {
 pub fn json_get<'a>(v: &'a Value, path: &str) -> &'a Value {
     v.pointer(path).unwrap_or(&Value::Null)
 }
+
+/// `RunRegistry::wait` bounded by [`WAIT`].
+pub async fn wait_outcome(reg: &RunRegistry, run_id: &str) -> microclaw_agent::RunOutcome {
+    tokio::time::timeout(WAIT, reg.wait(run_id))
+        .await
+        .expect("run must end within the test bound")
+        .expect("the run is known to the registry")
+}

@@ -1,5 +1,7 @@
 //! Integration tests of microclaw-agent: one binary, one module per area.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 mod openai_backend;
 mod openai_faults;

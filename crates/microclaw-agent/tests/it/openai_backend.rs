@@ -112,7 +112,7 @@ async fn a_scripted_stream_becomes_ordered_deltas_and_usage_becomes_tokens() {
     });
     let second = second.unwrap().run_id.clone();
     assert_eq!(
-        f.registry.wait(&second).await.unwrap().state,
+        wait_outcome(&f.registry, &second).await.state,
         ChatState::Final
     );
     let body = p.body(1);
@@ -168,7 +168,8 @@ async fn a_tool_call_round_trip_runs_the_tool_shows_it_and_feeds_the_result_back
         message: "how many sessions?".into(),
         ..Default::default()
     });
-    let out = f.registry.wait(&run.unwrap().run_id.clone()).await.unwrap();
+    let run_id = run.unwrap().run_id.clone();
+    let out = wait_outcome(&f.registry, &run_id).await;
     assert_eq!(out.state, ChatState::Final, "{:?}", out.error_message);
     assert_eq!(
         out.text, "[tool sessions_list ok]\nThere are 2 sessions.",
@@ -240,7 +241,9 @@ async fn failing_and_unknown_tools_become_errors_the_model_sees() {
             ..Default::default()
         })
         .unwrap();
-    let out = f.registry.wait(&run.run_id.clone()).await.unwrap();
+    let run_id = run.run_id.clone();
+    drop(run);
+    let out = wait_outcome(&f.registry, &run_id).await;
     assert_eq!(
         out.state,
         ChatState::Final,

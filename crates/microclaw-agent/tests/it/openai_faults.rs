@@ -237,6 +237,26 @@ async fn a_missing_api_key_variable_is_named_and_nothing_is_sent() {
     assert_eq!(p.count(), 0);
 }
 
+#[tokio::test]
+async fn https_without_tls_support_is_reported_not_attempted() {
+    let cfg = AgentBackendConfig {
+        base_url: "https://api.example.invalid/v1".into(),
+        model: "m".into(),
+        ..Default::default()
+    };
+    let agent = OpenAiAgent::new("gpt", &cfg, None, None).unwrap();
+    assert!(
+        agent.status().contains("no TLS support"),
+        "{}",
+        agent.status()
+    );
+    let err = run_once(cfg).await.1.unwrap_err();
+    assert!(
+        err.contains("https") && err.contains("no TLS support"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_base_urls_are_refused_at_config_time() {
     let cfg = AgentBackendConfig {

@@ -58,11 +58,7 @@ async fn echo_streams_chunks_in_order_from_seq_1_and_persists_the_final_reply() 
         (row.run_id.as_str(), row.state.as_str()),
         (run_id.as_str(), "final")
     );
-    let outcome = f
-        .registry
-        .wait(&run_id)
-        .await
-        .expect("a finished run is remembered for wait");
+    let outcome = wait_outcome(&f.registry, &run_id).await;
     assert_eq!(
         (outcome.state, outcome.text.as_str()),
         (ChatState::Final, reply)
@@ -293,13 +289,13 @@ async fn shutdown_aborts_what_outlives_the_grace_and_refuses_new_runs() {
         "shutdown is bounded by grace + a short wait"
     );
     assert_eq!(f.registry.active_runs(), 0);
-    let quick_out = f.registry.wait(&quick).await.unwrap();
+    let quick_out = wait_outcome(&f.registry, &quick).await;
     assert_eq!(
         quick_out.state,
         ChatState::Final,
         "a run that ends within the grace finishes normally"
     );
-    let slow_out = f.registry.wait(&slow).await.unwrap();
+    let slow_out = wait_outcome(&f.registry, &slow).await;
     assert_eq!(slow_out.state, ChatState::Aborted);
     assert_eq!(
         slow_out.error_message.as_deref(),
@@ -333,8 +329,13 @@ async fn run_metrics_are_recorded_once_per_run() {
     assert_eq!(metric(&f.metrics, "request_error"), 1);
     assert_eq!(
         metric_hist_count(&f.metrics, "request_latency_ms"),
-        3,
-        "every finished run has one latency sample"
+        2,
+        "final and error runs have one latency sample each (aborted runs none)"
+    );
+    assert_eq!(
+        metric(&f.metrics, "request_aborted"),
+        1,
+        "the aborted run is counted once"
     );
     assert_eq!(
         metric_hist_count(&f.metrics, "first_token_latency_ms"),
@@ -408,7 +409,7 @@ async fn status_summary_renders_the_engine_status_and_help_lists_commands() {
         .unwrap()
         .run_id
         .clone();
-    let text = f.registry.wait(&status).await.unwrap().text;
+    let text = wait_outcome(&f.registry, &status).await.text;
     for want in [
         "version: 9.9.9-test",
         "uptime: 2m 05s",
@@ -421,7 +422,7 @@ async fn status_summary_renders_the_engine_status_and_help_lists_commands() {
             "status summary must show '{want}':\n{text}"
         );
     }
-    let help = f.registry.wait(&help).await.unwrap().text;
+    let help = wait_outcome(&f.registry, &help).await.text;
     for cmd in ["/status", "/echo", "/slow", "/fail"] {
         assert!(help.contains(cmd), "/help lists {cmd}");
     }
@@ -431,7 +432,7 @@ async fn status_summary_renders_the_engine_status_and_help_lists_commands() {
         .unwrap()
         .run_id
         .clone();
-    let about = f.registry.wait(&about).await.unwrap().text;
+    let about = wait_outcome(&f.registry, &about).await.text;
     assert!(
         about.contains("built-in operator agent") && about.contains("[agents]"),
         "{about}"
@@ -449,4 +450,18 @@ async fn agents_list_and_models_list_always_include_builtin() {
     );
     let models = f.registry.agents().models();
     assert_eq!(models[0].provider, "microclaw");
+}
+
+#[tokio::test]
+async fn an_outcome_held_while_waiting_is_released_by_the_safety_timeout() {
+    let f = fixture(sessions_cfg(4, 60));
+    let held = f.registry.start(send("main", "/echo held")).unwrap();
+    let t0 = Instant::now();
+    let out = wait_outcome(&f.registry, &held.run_id).await;
+    assert_eq!(out.text, "held", "the run still completes");
+    assert!(
+        t0.elapsed() >= microclaw_agent::RELEASE_TIMEOUT,
+        "it waited for the release gate first"
+    );
+    drop(held);
 }

@@ -92,7 +92,7 @@ fn status_for_operator(e: &Engine) -> microclaw_core::Result<Value> {
     Ok(json!({
         "version": microclaw_core::VERSION,
         "uptimeMs": e.uptime_ms(),
-        "sessions": e.store().session_count()?,
+        "sessions": e.session_count()?,
         "activeRuns": e.runs().active_runs(),
         "connections": e.presence().count(),
         "slo": slo_line,

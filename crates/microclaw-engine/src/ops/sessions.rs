@@ -11,7 +11,7 @@ use microclaw_store::{ListQuery, MessageRow, SessionPatch, SessionRow, TreeNode}
 use serde::Serialize;
 use serde_json::{json, Value};
 
-pub const MAX_LIST_LIMIT: u32 = 1000;
+pub const MAX_LIST_LIMIT: u32 = 10_000;
 pub const MAX_HISTORY_LIMIT: u32 = 1000;
 pub const MAX_TREE_LIMIT: u32 = 100_000;
 

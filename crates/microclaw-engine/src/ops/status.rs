@@ -9,7 +9,7 @@ pub fn health(engine: &Engine) -> Result<Value> {
         "ok": true,
         "version": VERSION,
         "uptimeMs": engine.uptime_ms(),
-        "sessions": {"count": engine.store().session_count()?},
+        "sessions": {"count": engine.session_count()?},
         "activeRuns": engine.runs().active_runs(),
         "connections": engine.presence().count(),
     }))
@@ -27,7 +27,7 @@ pub fn status(engine: &Engine) -> Result<Value> {
         "ok": true,
         "version": VERSION,
         "uptimeMs": engine.uptime_ms(),
-        "sessions": {"count": engine.store().session_count()?, "recent": recent},
+        "sessions": {"count": engine.session_count()?, "recent": recent},
         "activeRuns": engine.runs().active_runs(),
         "connections": engine.presence().count(),
         "slo": engine.metrics_engine().slo_brief(),

@@ -141,7 +141,7 @@ where
             frame = stream.next() => match frame {
                 None | Some(Ok(Message::Close(_))) => return None,
                 Some(Err(e)) => {
-                    tracing::debug!("bridge socket error before connect: {e}");
+                    on_read_error(out, &e);
                     return None;
                 }
                 Some(Ok(Message::Text(t))) => break t,
@@ -191,6 +191,17 @@ where
     }
 }
 
+/// A read error ends the connection. The socket layer refuses frames far past maxPayload
+/// itself (its error names the message as too long): the client still gets close 1009.
+fn on_read_error(out: &Outbound, e: &impl Display) {
+    let text = e.to_string();
+    if text.contains("too long") {
+        out.close(CLOSE_TOO_BIG, "frame larger than maxPayload");
+    } else {
+        tracing::debug!("bridge socket read failed: {text}");
+    }
+}
+
 fn refuse_first_frame(out: &Outbound, id: &Value, got: &str) {
     let msg = format!("a connect request is required first: expected {{type:\"req\", method:\"connect\"}}, got {got}");
     out.respond(Proto::V3, id, Err(BridgeError::Op(Error::invalid(msg))));
@@ -235,7 +246,7 @@ impl Loop {
                 frame = stream.next() => match frame {
                     None | Some(Ok(Message::Close(_))) => Flow::Stop,
                     Some(Err(e)) => {
-                        tracing::debug!("bridge socket read failed: {e}");
+                        on_read_error(&self.out, &e);
                         Flow::Stop
                     }
                     Some(Ok(msg)) => {

@@ -187,9 +187,11 @@ mod tests {
         }
     }
 
+    type Tamper = fn(&mut serde_json::Value);
+
     #[test]
     fn each_kind_of_bad_device_gets_its_code() {
-        let cases: [(&str, fn(&mut serde_json::Value)); 6] = [
+        let cases: [(&str, Tamper); 6] = [
             ("DEVICE_AUTH_NONCE_MISMATCH", |r| {
                 r["device"]["nonce"] = json!("other")
             }),

@@ -1,6 +1,7 @@
 //! Shared helpers for the bridge conformance suite: a real gateway on 127.0.0.1:0 over a temp
 //! data dir, API keys made through the engine, and a small WebSocket client that reads
 //! frames with timeouts (every wait is bounded).
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use ed25519_dalek::{Signer, SigningKey};
@@ -147,7 +148,7 @@ pub fn sign_device(
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     let scopes: Vec<String> = params["scopes"]
         .as_array()
-        .map(|a| a.iter().map(|v| s(v)).collect())
+        .map(|a| a.iter().map(s).collect())
         .unwrap_or_default();
     let base = format!(
         "{id}|{}|{}|{}|{}|{signed_at}|{}|{nonce}",
@@ -337,5 +338,20 @@ impl Client {
                 Frame::Json(_) | Frame::Other(_) => continue,
             }
         }
+    }
+}
+
+/// One protocol-3 and one protocol-4 client on a read+write key.
+pub async fn both(srv: &TestServer) -> [(Client, &'static str); 2] {
+    let key = srv.rw_key();
+    let (c3, _) = srv.client_v3(&key).await;
+    let (c4, _) = srv.client_v4(&key).await;
+    [(c3, "v3"), (c4, "v4")]
+}
+
+/// Asserts that `v` has every key.
+pub fn has_keys(v: &Value, keys: &[&str]) {
+    for k in keys {
+        assert!(v.get(*k).is_some(), "missing {k} in {v}");
     }
 }

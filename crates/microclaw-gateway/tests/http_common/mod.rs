@@ -45,8 +45,9 @@ pub async fn start_full(tweak: impl FnOnce(&mut Config), clock: Option<SharedClo
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     tweak(&mut config);
+    // A fresh subdirectory: the engine creates it private (0700), as on a real first start.
     let engine = Engine::open(EngineOptions {
-        data_dir: dir.path().to_path_buf(),
+        data_dir: dir.path().join("data"),
         config,
         clock,
     })
@@ -161,6 +162,11 @@ pub fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
 }
 
 impl Api {
+    /// The engine's data dir (`<tempdir>/data`).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.engine.data_dir().to_path_buf()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
