@@ -43,11 +43,16 @@ cleanup() {
     kill "$driver_pid" 2>/dev/null || true
     wait "$driver_pid" 2>/dev/null || true
   fi
-  if [[ -n "${SMOKE_KEEP:-}" ]]; then echo "kept $work"; else rm -rf "$work"; fi
+  if [[ -n "${SMOKE_KEEP:-}" ]]; then
+    echo "kept $work"
+  else
+    # The webview's helper processes can still be writing caches for a moment after the app exits.
+    rm -rf "$work" 2>/dev/null || { sleep 2; rm -rf "$work" 2>/dev/null || true; }
+  fi
 }
 trap cleanup EXIT
 
-mkdir -p "$work/data" "$work/exports"
+mkdir -p "$work/data" "$work/exports" "$work/xdg/config" "$work/xdg/data" "$work/xdg/cache"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 
 # The app inherits WebKitWebDriver's environment.
@@ -56,8 +61,11 @@ export MICROCLAW_DATA_DIR="$work/data"
 export MICROCLAW_DESKTOP_EXPORT_DIR="$work/exports"
 export MICROCLAW_SERVER__PORT=0          # a free port: never collide with a running console
 export MICROCLAW_SERVER__SHUTDOWN_GRACE_MS=2000
+export MICROCLAW_METRICS__FLUSH_INTERVAL_SECONDS=1   # alerts see failed runs within a second
 export RUST_LOG="${RUST_LOG:-info,tao=warn,wry=warn}"
 export NO_AT_BRIDGE=1                    # no accessibility bus under Xvfb
+# The window-state file and the webview's caches go into the work dir, not the user's home.
+export XDG_CONFIG_HOME="$work/xdg/config" XDG_DATA_HOME="$work/xdg/data" XDG_CACHE_HOME="$work/xdg/cache"
 
 WebKitWebDriver --host=127.0.0.1 --port="$port" >"$work/webdriver.log" 2>&1 &
 driver_pid=$!
@@ -67,7 +75,8 @@ for _ in $(seq 1 50); do
 done
 
 status=0
-python3 "$here/smoke_driver.py" --webdriver "http://127.0.0.1:$port" --app "$app" --export-dir "$work/exports" --data-dir "$work/data" --driver-pid "$driver_pid" || status=$?
+python3 "$here/smoke_driver.py" --webdriver "http://127.0.0.1:$port" --app "$app" --export-dir "$work/exports" --data-dir "$work/data" --driver-pid "$driver_pid" \
+  --config-home "$XDG_CONFIG_HOME" --app-log "$work/webdriver.log" || status=$?
 if [[ $status -ne 0 ]]; then
   echo "--- WebKitWebDriver and app log (last 60 lines) ---"
   tail -n 60 "$work/webdriver.log" || true

@@ -1,12 +1,13 @@
 """Desktop smoke test: drives the real desktop app through WebKitWebDriver (see smoke.sh).
 
 Checks, each printed as PASS/FAIL: the window loads the UI from the in-process engine with a
-launch token, the UI shows "connected", a message round-trips, export works through the
+launch token at its remembered size, the UI shows "connected", a message round-trips, export works through the
 shell (the UI's Export button and the `export_metrics` command, both saving without a dialog
-because MICROCLAW_DESKTOP_EXPORT_DIR is set), commands that were not granted are refused, and
-quitting stops the engine cleanly.
+because MICROCLAW_DESKTOP_EXPORT_DIR is set), commands that were not granted are refused, an
+SLO alert notifies and turns the tray to "SLO burning" (seen in the app's log), and
+a second launch hands over to the first, and quitting stops the engine cleanly.
 
-usage: smoke_driver.py --webdriver URL --app BINARY --export-dir DIR --data-dir DIR --driver-pid PID
+usage: smoke_driver.py --webdriver URL --app BINARY --export-dir DIR --data-dir DIR --driver-pid PID --config-home DIR --app-log FILE
 """
 
 import argparse
@@ -14,11 +15,13 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 import traceback
 import urllib.parse
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from webdriver import Session, wait_until  # noqa: E402
 
@@ -86,6 +89,11 @@ def app_pid(parent_pid, app):
     return None
 
 
+def read(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
 def newest_file(directory, suffix):
     files = [f for f in os.listdir(directory) if f.endswith(suffix) and not f.startswith(".")]
     files.sort(key=lambda f: os.path.getmtime(os.path.join(directory, f)))
@@ -99,9 +107,18 @@ def main():
     ap.add_argument("--export-dir", required=True)
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--driver-pid", type=int, required=True)
+    ap.add_argument("--app-log", required=True, help="where the app's stderr goes (WebKitWebDriver's log)")
+    ap.add_argument("--config-home", required=True, help="XDG_CONFIG_HOME of the app (window-state file)")
     args = ap.parse_args()
     checks = Checks()
     state = {}
+
+    state_file = os.path.join(args.config_home, "dev.microclaw.console", ".window-state.json")
+    remembered = {"width": 1000, "height": 700}
+    os.makedirs(os.path.dirname(state_file), exist_ok=True)
+    with open(state_file, "w", encoding="utf-8") as f:
+        json.dump({"main": {**remembered, "x": 20, "y": 30, "prev_x": 20, "prev_y": 30, "maximized": False,
+                            "visible": True, "decorated": True, "fullscreen": False}}, f)
 
     def start():
         caps = {"webkitgtk:browserOptions": {"binary": args.app, "args": []}}
@@ -119,6 +136,14 @@ def main():
         assert ok is True, "window.__MICROCLAW_LAUNCH_TOKEN__ is not an mlt_ launch token"
 
     checks.run("the window was handed a launch token", token)
+
+    def size_restored():
+        rect = s.window_rect()
+        got = {"width": rect.get("width"), "height": rect.get("height")}
+        assert got == remembered, f"window is {got}, the remembered size was {remembered}"
+        return f"{got['width']}x{got['height']}"
+
+    checks.run("the window opens at its remembered size", size_restored)
 
     ui_built = wait_until(
         "the page to render",
@@ -162,6 +187,41 @@ def main():
 
     checks.run("commands not granted to the window are refused", acl)
 
+    def slo_alert():
+        for _ in range(3):  # failed runs burn the success-rate budget: the page alert fires
+            s.execute_async(FETCH, "POST", "/api/send", {"session_key": "desktop-smoke-fail", "message": "/fail"})
+
+        def alert_seen():
+            r = s.execute_async(FETCH, "GET", "/api/metrics/summary", None)  # also evaluates the alerts
+            return r["status"] == 200 and json.loads(r["body"]).get("alerts")
+
+        alerts = wait_until("an SLO alert to fire after failed runs", alert_seen, 30, every=1)
+        wait_until("the notification for the alert", lambda: "notifying: SLO alert" in read(args.app_log), 15)
+        wait_until("the tray to show the SLO burning", lambda: "health: SLO burning" in read(args.app_log), 15)
+        return f"{alerts[0].get('slo')} firing"
+
+    checks.run("an SLO alert notifies and turns the tray to 'SLO burning'", slo_alert)
+
+    def single_instance():
+        log_path = os.path.join(args.data_dir, "..", "second-launch.log")
+        with open(log_path, "w", encoding="utf-8") as log:
+            second = subprocess.Popen([args.app], stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+            try:
+                code = second.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                second.kill()
+                second.wait()
+                raise AssertionError("a second launch kept running instead of handing over to the first")
+        with open(log_path, encoding="utf-8") as f:
+            out = f.read()
+        assert code == 0, f"the second launch exited with {code}: {out[-500:]}"
+        assert "gateway listening" not in out, "the second launch started its own engine"
+        host, port = state["origin"].hostname, state["origin"].port
+        assert port_open(host, port), "the first instance stopped answering"
+        assert s.find(CONNECTED) or not ui_built, "the first window lost its connection"
+
+    checks.run("a second launch hands over to the running app and exits", single_instance)
+
     def quit_stops_engine():
         host, port = state["origin"].hostname, state["origin"].port
         wal = os.path.join(args.data_dir, "microclaw.db-wal")
@@ -176,6 +236,9 @@ def main():
         # A clean stop closes the database: the WAL is folded in and removed (a kill leaves it).
         wait_until("the database to be closed cleanly (WAL checkpointed)", lambda: not os.path.exists(wal), 15)
         wait_until("the app to exit", lambda: not os.path.exists(f"/proc/{pid}"), 15)
+        with open(state_file, encoding="utf-8") as f:
+            saved = json.load(f).get("main", {})
+        assert saved.get("width", 0) > 0 and saved.get("visible") is not False, f"window state after quit: {saved}"
 
     checks.run("quitting stops the engine cleanly (SIGTERM)", quit_stops_engine)
     try:

@@ -81,9 +81,8 @@ class Session:
     def attribute(self, element, name):
         return request("GET", f"{self.url}/element/{element}/attribute/{name}")
 
-    def close_window(self):
-        """Closes the current window (as its close button would)."""
-        request("DELETE", f"{self.url}/window", timeout=30)
+    def window_rect(self):
+        return request("GET", f"{self.url}/window/rect")
 
     def close(self):
         request("DELETE", self.url, timeout=30)

@@ -26,23 +26,40 @@ async fn create_shows_the_raw_key_once_and_list_never_shows_it() {
     let raw = r.json["api_key"].as_str().unwrap().to_string();
     assert!(is_raw_key(&raw), "mk_ + 32 hex: {raw}");
     let prefix = r.json["prefix"].as_str().unwrap();
-    assert!(raw.starts_with(prefix), "the prefix is the start of the key");
+    assert!(
+        raw.starts_with(prefix),
+        "the prefix is the start of the key"
+    );
     assert_eq!(r.json["scopes"], json!(["operator.read", "operator.write"]));
     let id = r.json["id"].as_i64().unwrap();
 
     let list = api.get("/api/auth/api_keys", &admin).await;
     assert_eq!(list.status, 200);
-    assert!(!list.text.contains(&raw), "the raw key is never shown again");
+    assert!(
+        !list.text.contains(&raw),
+        "the raw key is never shown again"
+    );
     let keys = list.json["keys"].as_array().unwrap();
     assert_eq!(keys[0]["id"], id, "newest first");
     let k = &keys[0];
     for field in [
-        "id", "label", "prefix", "scopes", "created_at", "expires_at", "last_used_at",
-        "revoked_at", "rotated_from_key_id",
+        "id",
+        "label",
+        "prefix",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "rotated_from_key_id",
     ] {
         assert!(k.get(field).is_some(), "list rows carry {field}: {k}");
     }
-    assert_eq!(k["scopes"], json!(["operator.read", "operator.write"]), "sorted");
+    assert_eq!(
+        k["scopes"],
+        json!(["operator.read", "operator.write"]),
+        "sorted"
+    );
     let ttl = k["expires_at"].as_i64().unwrap() - k["created_at"].as_i64().unwrap();
     assert_eq!(ttl, 86_400_000, "expires_days = 1 is one day");
     assert_eq!(k["revoked_at"], Value::Null);
@@ -56,20 +73,48 @@ async fn create_refuses_bad_labels_scopes_and_expiry() {
     let api = start().await;
     let admin = Cred::bearer(&api.admin_key());
     let cases = [
-        (json!({"label": "", "scopes": ["operator.read"]}), "label", "an empty label"),
-        (json!({"label": "   ", "scopes": ["operator.read"]}), "label", "a blank label"),
+        (
+            json!({"label": "", "scopes": ["operator.read"]}),
+            "label",
+            "an empty label",
+        ),
+        (
+            json!({"label": "   ", "scopes": ["operator.read"]}),
+            "label",
+            "a blank label",
+        ),
         (json!({"label": "x", "scopes": []}), "scope", "no scopes"),
-        (json!({"label": "x", "scopes": ["operator.root"]}), "operator.root", "an unknown scope"),
-        (json!({"label": "x", "scopes": ["operator.read"], "expires_days": 0}), "expires_days", "expires_days 0"),
-        (json!({"label": "x", "scopes": ["operator.read"], "expires_days": 3651}), "expires_days", "expires_days over 3650"),
+        (
+            json!({"label": "x", "scopes": ["operator.root"]}),
+            "operator.root",
+            "an unknown scope",
+        ),
+        (
+            json!({"label": "x", "scopes": ["operator.read"], "expires_days": 0}),
+            "expires_days",
+            "expires_days 0",
+        ),
+        (
+            json!({"label": "x", "scopes": ["operator.read"], "expires_days": 3651}),
+            "expires_days",
+            "expires_days over 3650",
+        ),
     ];
     for (body, named, why) in cases {
         let r = api.post("/api/auth/api_keys", &admin, body).await;
         r.assert_error(400, "INVALID_REQUEST", why);
-        assert!(r.message().contains(named), "{why}: the message names {named}: {}", r.text);
+        assert!(
+            r.message().contains(named),
+            "{why}: the message names {named}: {}",
+            r.text
+        );
     }
     let list = api.get("/api/auth/api_keys", &admin).await;
-    assert_eq!(list.json["keys"].as_array().unwrap().len(), 1, "nothing was created");
+    assert_eq!(
+        list.json["keys"].as_array().unwrap().len(),
+        1,
+        "nothing was created"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,7 +122,10 @@ async fn a_revoked_key_stops_at_once() {
     let api = start().await;
     let admin = Cred::bearer(&api.admin_key());
     let (id, raw) = api.key_full(&["operator.read"]);
-    assert_eq!(api.get("/api/sessions", &Cred::bearer(&raw)).await.status, 200);
+    assert_eq!(
+        api.get("/api/sessions", &Cred::bearer(&raw)).await.status,
+        200
+    );
     let path = format!("/api/auth/api_keys/{id}");
     let r = api.send(Method::DELETE, &path, &admin, None).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -86,7 +134,10 @@ async fn a_revoked_key_stops_at_once() {
         .await
         .assert_error(401, "UNAUTHORIZED", "revoked keys stop on the next request");
     let again = api.send(Method::DELETE, &path, &admin, None).await;
-    assert_eq!(again.json["revoked"], false, "revoking twice changes nothing");
+    assert_eq!(
+        again.json["revoked"], false,
+        "revoking twice changes nothing"
+    );
     let list = api.get("/api/auth/api_keys", &admin).await;
     let row = list.json["keys"]
         .as_array()
@@ -95,8 +146,15 @@ async fn a_revoked_key_stops_at_once() {
         .find(|k| k["id"] == id)
         .cloned()
         .unwrap();
-    assert!(row["revoked_at"].is_i64(), "revoked keys stay listed with revoked_at");
-    let audited = api.engine.store().audit_list(10, Some("auth.key_revoked")).unwrap();
+    assert!(
+        row["revoked_at"].is_i64(),
+        "revoked keys stay listed with revoked_at"
+    );
+    let audited = api
+        .engine
+        .store()
+        .audit_list(10, Some("auth.key_revoked"))
+        .unwrap();
     assert_eq!(audited.len(), 1, "the revocation is audited once");
 }
 
@@ -118,14 +176,24 @@ async fn rotate_revokes_the_old_key_and_issues_a_working_new_one() {
     api.get("/api/sessions", &Cred::bearer(&old_raw))
         .await
         .assert_error(401, "UNAUTHORIZED", "the old key is revoked");
-    assert_eq!(api.get("/api/sessions", &Cred::bearer(&new_raw)).await.status, 200);
+    assert_eq!(
+        api.get("/api/sessions", &Cred::bearer(&new_raw))
+            .await
+            .status,
+        200
+    );
     let list = api.get("/api/auth/api_keys", &admin).await;
     let newest = &list.json["keys"][0];
     assert_eq!(newest["id"], r.json["id"]);
-    assert_eq!(newest["rotated_from_key_id"], old_id, "the new row points at the old one");
-    api.post(&path, &admin, json!({}))
-        .await
-        .assert_error(409, "CONFLICT", "a revoked key cannot be rotated again");
+    assert_eq!(
+        newest["rotated_from_key_id"], old_id,
+        "the new row points at the old one"
+    );
+    api.post(&path, &admin, json!({})).await.assert_error(
+        409,
+        "CONFLICT",
+        "a revoked key cannot be rotated again",
+    );
     api.post("/api/auth/api_keys/99999/rotate", &admin, json!({}))
         .await
         .assert_error(404, "NOT_FOUND", "an unknown key");
@@ -141,8 +209,19 @@ async fn the_per_key_request_limit_answers_429_with_retry_after() {
     }
     let r = api.get("/api/sessions", &busy).await;
     r.assert_error(429, "RATE_LIMITED", "the 11th request in a minute");
-    let secs: u64 = r.header("retry-after").expect("Retry-After").parse().unwrap();
-    assert!((1..=6).contains(&secs), "10/min refills a request every 6 s: {secs}");
+    let secs: u64 = r
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=6).contains(&secs),
+        "10/min refills a request every 6 s: {secs}"
+    );
     let other = Cred::bearer(&api.key(&["operator.read"]));
-    assert_eq!(api.get("/api/sessions", &other).await.status, 200, "limits are per key");
+    assert_eq!(
+        api.get("/api/sessions", &other).await.status,
+        200,
+        "limits are per key"
+    );
 }

@@ -16,32 +16,51 @@ async fn entries(api: &Api, admin: &Cred, query: &str) -> Vec<Value> {
 
 /// Performs one of every audited action over HTTP.
 async fn audited_actions(api: &Api, admin: &Cred) {
-    api.post("/api/auth/login", &Cred::None, json!({"password": "wrong password!"}))
-        .await;
+    api.post(
+        "/api/auth/login",
+        &Cred::None,
+        json!({"password": "wrong password!"}),
+    )
+    .await;
     let (cookie, _) = api.login(PASSWORD).await;
     let r = api
         .post("/api/auth/password", &cookie, json!({"password": PASSWORD}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    api.send(Method::POST, "/api/auth/logout", &cookie, None).await;
+    api.send(Method::POST, "/api/auth/logout", &cookie, None)
+        .await;
     let k = api
-        .post("/api/auth/api_keys", admin, json!({"label": "a", "scopes": ["operator.read"]}))
+        .post(
+            "/api/auth/api_keys",
+            admin,
+            json!({"label": "a", "scopes": ["operator.read"]}),
+        )
         .await;
     let id = k.json["id"].as_i64().unwrap();
     let rot = api
         .post(&format!("/api/auth/api_keys/{id}/rotate"), admin, json!({}))
         .await;
     let new_id = rot.json["id"].as_i64().unwrap();
-    api.send(Method::DELETE, &format!("/api/auth/api_keys/{new_id}"), admin, None)
-        .await;
+    api.send(
+        Method::DELETE,
+        &format!("/api/auth/api_keys/{new_id}"),
+        admin,
+        None,
+    )
+    .await;
     let reader = Cred::bearer(&api.key(&["operator.read"]));
-    let denied = api.post("/api/reset", &reader, json!({"session_key": "main"})).await;
+    let denied = api
+        .post("/api/reset", &reader, json!({"session_key": "main"}))
+        .await;
     assert_eq!(denied.status, 403);
     microclaw_engine::ops::chat::send_and_wait(&api.engine, Some("main"), "/echo one")
         .await
         .unwrap();
     for (path, body) in [
-        ("/api/sessions/fork", json!({"source_session_key": "main", "target_session_key": "f"})),
+        (
+            "/api/sessions/fork",
+            json!({"source_session_key": "main", "target_session_key": "f"}),
+        ),
         ("/api/reset", json!({"session_key": "main"})),
         ("/api/delete_session", json!({"session_key": "main"})),
     ] {
@@ -59,9 +78,17 @@ async fn auth_events_and_destructive_actions_append_chained_rows() {
     let all = entries(&api, &admin, "?limit=1000").await;
     let kinds: Vec<&str> = all.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     for k in [
-        "auth.login_failed", "auth.login", "auth.password_changed", "auth.logout",
-        "auth.key_created", "auth.key_rotated", "auth.key_revoked", "auth.scope_denied",
-        "session.fork", "session.reset", "session.delete",
+        "auth.login_failed",
+        "auth.login",
+        "auth.password_changed",
+        "auth.logout",
+        "auth.key_created",
+        "auth.key_rotated",
+        "auth.key_revoked",
+        "auth.scope_denied",
+        "session.fork",
+        "session.reset",
+        "session.delete",
     ] {
         assert!(kinds.contains(&k), "'{k}' is audited: {kinds:?}");
     }
@@ -69,7 +96,10 @@ async fn auth_events_and_destructive_actions_append_chained_rows() {
     let mut rows = all.clone();
     rows.sort_by_key(|e| e["id"].as_i64().unwrap());
     for pair in rows.windows(2) {
-        assert_eq!(pair[1]["prev_hash"], pair[0]["entry_hash"], "chained: {pair:?}");
+        assert_eq!(
+            pair[1]["prev_hash"], pair[0]["entry_hash"],
+            "chained: {pair:?}"
+        );
     }
     let denied = entries(&api, &admin, "?kind=auth.scope_denied").await;
     assert_eq!(denied.len(), 1, "the kind filter: {denied:?}");
@@ -90,7 +120,12 @@ async fn reads_write_no_audit_rows() {
     let api = start().await;
     let reader = Cred::bearer(&api.key(&["operator.read"]));
     let before = api.engine.store().audit_list(1000, None).unwrap().len();
-    for p in ["/api/health", "/api/sessions", "/api/metrics", "/api/config"] {
+    for p in [
+        "/api/health",
+        "/api/sessions",
+        "/api/metrics",
+        "/api/config",
+    ] {
         assert_eq!(api.get(p, &reader).await.status, 200);
     }
     assert_eq!(api.get("/health", &Cred::None).await.status, 200);
@@ -112,7 +147,8 @@ async fn editing_a_row_in_the_database_file_breaks_the_chain() {
 
     let db = api.data_dir().join(microclaw_engine::DB_FILE_NAME);
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
     let changed = conn
         .execute(
             "UPDATE audit_log SET detail = '{\"target\":\"elsewhere\"}' WHERE id = ?1",
@@ -128,5 +164,8 @@ async fn editing_a_row_in_the_database_file_breaks_the_chain() {
         .audit_verify()
         .unwrap()
         .expect_err("a modified row breaks the chain");
-    assert!(why.contains(&format!("id {victim}")), "names the broken row: {why}");
+    assert!(
+        why.contains(&format!("id {victim}")),
+        "names the broken row: {why}"
+    );
 }

@@ -52,7 +52,7 @@ fn expected(need: Need, kind: Kind) -> u16 {
         None | BadKey => 401, // no credential, or a Bearer that is not a key (no fall-through)
         AdminKey | CookieCsrf => 2, // admin passes every check; a session carries every scope
         CookieNoCsrf if need == Need::Read => 2, // CSRF is only needed beyond read
-        CookieNoCsrf => 403,    // "missing or invalid csrf token"
+        CookieNoCsrf => 403,  // "missing or invalid csrf token"
         ReadKey if need == Need::Read => 2,
         WriteKey if need == Need::Write => 2,
         ApprovalsKey if need == Need::Approvals => 2,
@@ -258,7 +258,11 @@ async fn run_matrix(api: &Api, creds: &mut Creds, rows: &[Row], kinds: &[Kind]) 
                     "{} {} with {kind:?}: expected {}, got {} {}",
                     r.method,
                     r.path,
-                    if want == 2 { "2xx".into() } else { want.to_string() },
+                    if want == 2 {
+                        "2xx".into()
+                    } else {
+                        want.to_string()
+                    },
                     resp.status,
                     resp.text.chars().take(160).collect::<String>()
                 ));
@@ -350,10 +354,11 @@ async fn prometheus_text_is_public_when_configured() {
         r.text
     );
     let closed = start_with(|_| {}).await;
-    closed
-        .get("/metrics", &Cred::None)
-        .await
-        .assert_error(401, "UNAUTHORIZED", "GET /metrics is read-scoped by default");
+    closed.get("/metrics", &Cred::None).await.assert_error(
+        401,
+        "UNAUTHORIZED",
+        "GET /metrics is read-scoped by default",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

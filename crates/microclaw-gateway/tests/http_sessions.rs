@@ -18,13 +18,17 @@ fn admin(api: &Api) -> Cred {
 }
 
 async fn history(api: &Api, cred: &Cred, key: &str) -> Vec<Value> {
-    let r = api.get(&format!("/api/history?session_key={key}"), cred).await;
+    let r = api
+        .get(&format!("/api/history?session_key={key}"), cred)
+        .await;
     assert_eq!(r.status, 200, "history of {key}: {}", r.text);
     r.json["messages"].as_array().unwrap().clone()
 }
 
 async fn session_count(api: &Api, cred: &Cred) -> i64 {
-    api.get("/api/sessions", cred).await.json["total"].as_i64().unwrap()
+    api.get("/api/sessions", cred).await.json["total"]
+        .as_i64()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,7 +45,10 @@ async fn list_pages_searches_and_counts() {
     let p2 = api.get("/api/sessions?limit=2&offset=2", &c).await;
     assert_eq!(p1.json["sessions"].as_array().unwrap().len(), 2, "limit 2");
     assert_eq!(p2.json["sessions"].as_array().unwrap().len(), 1, "the rest");
-    assert_eq!(p1.json["total"], 3, "total counts every match, not the page");
+    assert_eq!(
+        p1.json["total"], 3,
+        "total counts every match, not the page"
+    );
     let keys: Vec<&str> = p1.json["sessions"]
         .as_array()
         .unwrap()
@@ -75,7 +82,11 @@ async fn history_of_an_unknown_session_is_404_and_creates_nothing() {
     }
     let r = api.get("/api/history?session_key=ghost", &c).await;
     r.assert_error(404, "NOT_FOUND", "unknown session");
-    assert_eq!(session_count(&api, &c).await, 1, "a read never creates a session");
+    assert_eq!(
+        session_count(&api, &c).await,
+        1,
+        "a read never creates a session"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,15 +123,29 @@ async fn fork_copies_messages_before_the_fork_point_the_label_and_the_settings()
     }
     let list = api.get("/api/sessions?search=branch", &c).await;
     let row = &list.json["sessions"][0];
-    assert_eq!(row["label"], "Main (fork)", "ours: the label is copied with ' (fork)'");
+    assert_eq!(
+        row["label"], "Main (fork)",
+        "ours: the label is copied with ' (fork)'"
+    );
     assert_eq!(row["thinkingLevel"], "high", "ours: settings are copied");
     assert_eq!(row["verboseLevel"], "full");
 
-    let d = api.post("/api/sessions/fork", &c, json!({"source_session_key": "main"})).await;
+    let d = api
+        .post(
+            "/api/sessions/fork",
+            &c,
+            json!({"source_session_key": "main"}),
+        )
+        .await;
     assert_eq!(d.status, 200, "{}", d.text);
     let target = d.json["target_session_key"].as_str().unwrap();
-    let suffix = target.strip_prefix("main-fork-").expect("default target <source>-fork-<hex>");
-    assert!(suffix.len() == 8 && suffix.bytes().all(|b| b.is_ascii_hexdigit()), "{target}");
+    let suffix = target
+        .strip_prefix("main-fork-")
+        .expect("default target <source>-fork-<hex>");
+    assert!(
+        suffix.len() == 8 && suffix.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{target}"
+    );
     assert_eq!(d.json["fork_point"], 4, "default: every message");
     assert_eq!(history(&api, &c, target).await.len(), 4);
 }
@@ -135,7 +160,10 @@ async fn fork_refuses_an_existing_target_the_same_key_and_an_unknown_source() {
     fork(json!({"source_session_key": "main", "target_session_key": "other"}))
         .await
         .assert_error(409, "CONFLICT", "ours: an existing target is not wiped");
-    assert_eq!(history(&api, &c, "other").await[0]["content"], "/echo keep me");
+    assert_eq!(
+        history(&api, &c, "other").await[0]["content"],
+        "/echo keep me"
+    );
     fork(json!({"source_session_key": "main", "target_session_key": "main"}))
         .await
         .assert_error(400, "INVALID_REQUEST", "same source and target");
@@ -154,7 +182,11 @@ async fn delete_does_not_cascade_and_the_fork_becomes_an_orphan_root() {
     let c = admin(&api);
     chat(&api, "main", "/echo one").await;
     let f = api
-        .post("/api/sessions/fork", &c, json!({"source_session_key": "main", "target_session_key": "child"}))
+        .post(
+            "/api/sessions/fork",
+            &c,
+            json!({"source_session_key": "main", "target_session_key": "child"}),
+        )
         .await;
     assert_eq!(f.status, 200, "{}", f.text);
     let tree = api.get("/api/sessions/tree", &c).await;
@@ -165,10 +197,16 @@ async fn delete_does_not_cascade_and_the_fork_becomes_an_orphan_root() {
     assert_eq!(child["fork_point"], 2);
     assert_eq!(child["message_count"], 2);
 
-    let del = api.post("/api/delete_session", &c, json!({"session_key": "main"})).await;
+    let del = api
+        .post("/api/delete_session", &c, json!({"session_key": "main"}))
+        .await;
     assert_eq!(del.status, 200, "{}", del.text);
     assert_eq!(del.json["deleted"], true);
-    assert_eq!(history(&api, &c, "child").await.len(), 2, "the fork keeps its messages");
+    assert_eq!(
+        history(&api, &c, "child").await.len(),
+        2,
+        "the fork keeps its messages"
+    );
     let tree = api.get("/api/sessions/tree", &c).await;
     let nodes = tree.json["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 1, "only the fork is left: {nodes:?}");
@@ -178,13 +216,27 @@ async fn delete_does_not_cascade_and_the_fork_becomes_an_orphan_root() {
         "the orphan keeps parent_session_key (shown as a root: its parent is not in the tree)"
     );
     let sub = api.get("/api/sessions/tree?root=child", &c).await;
-    assert_eq!(sub.json["nodes"].as_array().unwrap().len(), 1, "the orphan roots a subtree");
+    assert_eq!(
+        sub.json["nodes"].as_array().unwrap().len(),
+        1,
+        "the orphan roots a subtree"
+    );
 
-    let gone = api.post("/api/delete_session", &c, json!({"session_key": "ghost"})).await;
+    let gone = api
+        .post("/api/delete_session", &c, json!({"session_key": "ghost"}))
+        .await;
     assert_eq!(gone.status, 200);
     assert_eq!(gone.json["deleted"], false, "unknown → deleted:false");
-    assert_eq!(session_count(&api, &c).await, 1, "deleting an unknown session creates nothing");
-    let audited = api.engine.store().audit_list(10, Some("session.delete")).unwrap();
+    assert_eq!(
+        session_count(&api, &c).await,
+        1,
+        "deleting an unknown session creates nothing"
+    );
+    let audited = api
+        .engine
+        .store()
+        .audit_list(10, Some("session.delete"))
+        .unwrap();
     assert_eq!(audited.len(), 1, "the real delete is audited");
 }
 
@@ -194,12 +246,21 @@ async fn reset_clears_messages_and_keeps_the_label_and_settings() {
     let c = admin(&api);
     chat(&api, "main", "/echo one").await;
     let s = api
-        .post("/api/sessions/settings", &c, json!({"session_key": "main", "label": "Keep", "reasoning_level": "on"}))
+        .post(
+            "/api/sessions/settings",
+            &c,
+            json!({"session_key": "main", "label": "Keep", "reasoning_level": "on"}),
+        )
         .await;
     assert_eq!(s.status, 200, "{}", s.text);
-    let r = api.post("/api/reset", &c, json!({"session_key": "main"})).await;
+    let r = api
+        .post("/api/reset", &c, json!({"session_key": "main"}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert!(history(&api, &c, "main").await.is_empty(), "messages are cleared");
+    assert!(
+        history(&api, &c, "main").await.is_empty(),
+        "messages are cleared"
+    );
     let row = &api.get("/api/sessions", &c).await.json["sessions"][0];
     assert_eq!(row["label"], "Keep");
     assert_eq!(row["reasoningLevel"], "on");
@@ -211,19 +272,38 @@ async fn settings_patch_changes_only_given_fields_and_names_allowed_levels() {
     let c = admin(&api);
     chat(&api, "main", "/echo one").await;
     let r = api
-        .post("/api/sessions/settings", &c, json!({"session_key": "main", "thinking_level": "low"}))
+        .post(
+            "/api/sessions/settings",
+            &c,
+            json!({"session_key": "main", "thinking_level": "low"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["entry"]["thinkingLevel"], "low");
-    assert_eq!(r.json["entry"]["verboseLevel"], "off", "untouched fields keep their value");
+    assert_eq!(
+        r.json["entry"]["verboseLevel"], "off",
+        "untouched fields keep their value"
+    );
     let bad = api
-        .post("/api/sessions/settings", &c, json!({"session_key": "main", "thinking_level": "extreme"}))
+        .post(
+            "/api/sessions/settings",
+            &c,
+            json!({"session_key": "main", "thinking_level": "extreme"}),
+        )
         .await;
     bad.assert_error(400, "INVALID_REQUEST", "an unknown level");
     for allowed in ThinkingLevel::ALLOWED {
-        assert!(bad.message().contains(allowed), "names '{allowed}': {}", bad.text);
+        assert!(
+            bad.message().contains(allowed),
+            "names '{allowed}': {}",
+            bad.text
+        );
     }
-    assert!(bad.message().contains("extreme"), "names the bad value: {}", bad.text);
+    assert!(
+        bad.message().contains("extreme"),
+        "names the bad value: {}",
+        bad.text
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,12 +311,20 @@ async fn send_runs_to_completion_and_returns_the_reply() {
     let api = start().await;
     let c = Cred::bearer(&api.key(&["operator.write", "operator.read"]));
     let r = api
-        .post("/api/send", &c, json!({"session_key": "s1", "message": "/echo hi"}))
+        .post(
+            "/api/send",
+            &c,
+            json!({"session_key": "s1", "message": "/echo hi"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["session_key"], "s1");
     assert!(r.json["run_id"].as_str().is_some_and(|s| !s.is_empty()));
-    assert!(r.json["response"].as_str().unwrap().contains("hi"), "{}", r.text);
+    assert!(
+        r.json["response"].as_str().unwrap().contains("hi"),
+        "{}",
+        r.text
+    );
     let msgs = history(&api, &c, "s1").await;
     assert_eq!(msgs.len(), 2, "the user message and the reply are stored");
 }
@@ -249,14 +337,30 @@ async fn a_session_over_its_in_flight_limit_answers_429() {
         microclaw_engine::ops::chat::send(&api.engine, Some("busy"), "/slow 5", None).unwrap();
     slow.release();
     let r = api
-        .post("/api/send", &c, json!({"session_key": "busy", "message": "/echo hi"}))
+        .post(
+            "/api/send",
+            &c,
+            json!({"session_key": "busy", "message": "/echo hi"}),
+        )
         .await;
     r.assert_error(429, "RATE_LIMITED", "one run is already active in 'busy'");
     assert!(r.header("retry-after").is_some(), "429 carries Retry-After");
-    assert!(r.message().contains("max_inflight_per_session"), "names the config key: {}", r.text);
+    assert!(
+        r.message().contains("max_inflight_per_session"),
+        "names the config key: {}",
+        r.text
+    );
     let other = api
-        .post("/api/send", &c, json!({"session_key": "calm", "message": "/echo hi"}))
+        .post(
+            "/api/send",
+            &c,
+            json!({"session_key": "calm", "message": "/echo hi"}),
+        )
         .await;
-    assert_eq!(other.status, 200, "the limit is per session: {}", other.text);
+    assert_eq!(
+        other.status, 200,
+        "the limit is per session: {}",
+        other.text
+    );
     api.engine.runs().kill("busy");
 }

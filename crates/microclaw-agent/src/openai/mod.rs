@@ -35,8 +35,6 @@ struct Inner {
     timeout: Duration,
     max_retries: u32,
     tool_timeout: Duration,
-    /// Set when the URL needs TLS, which this build's HTTP client lacks.
-    unsupported: Option<String>,
     client: reqwest::Client,
     tools: Option<Arc<dyn ToolProvider>>,
     metrics: Option<Arc<Metrics>>,
@@ -98,13 +96,6 @@ impl OpenAiAgent {
                     "could not build the HTTP client for agent {id}: {e}"
                 ))
             })?;
-        // The workspace builds reqwest without a TLS backend: say so instead of failing obscurely.
-        let unsupported = (parsed.scheme() == "https").then(|| {
-            format!(
-                "agent '{id}' uses an https base_url, but this build has no TLS support: \
-                 use an http:// endpoint (e.g. a local proxy) or a build with reqwest's rustls feature"
-            )
-        });
         let inner = Inner {
             id: id.to_string(),
             name: cfg
@@ -118,7 +109,6 @@ impl OpenAiAgent {
             timeout,
             max_retries: cfg.max_retries.min(10),
             tool_timeout: Duration::from_millis(cfg.tool_timeout_ms.max(1)),
-            unsupported,
             client,
             tools,
             metrics,
@@ -131,11 +121,8 @@ impl OpenAiAgent {
 
 impl Inner {
     /// The key read from the environment now (`Ok(None)` when no variable is configured);
-    /// an error when the agent cannot be used (no TLS for https, variable not set).
+    /// an error when the configured variable is not set.
     fn api_key(&self) -> std::result::Result<Option<String>, String> {
-        if let Some(msg) = &self.unsupported {
-            return Err(msg.clone());
-        }
         let Some(var) = &self.api_key_env else {
             return Ok(None);
         };

@@ -118,7 +118,11 @@ impl Resp {
     pub fn assert_error(&self, status: u16, code: &str, why: &str) {
         assert_eq!(self.status, status, "{why}: body {}", self.text);
         assert_json_error(self, why);
-        assert_eq!(self.json["error"]["code"], code, "{why}: body {}", self.text);
+        assert_eq!(
+            self.json["error"]["code"], code,
+            "{why}: body {}",
+            self.text
+        );
     }
 
     pub fn message(&self) -> String {
@@ -139,7 +143,9 @@ pub fn assert_json_error(r: &Resp, why: &str) {
     );
     assert_eq!(r.json["ok"], false, "{why}: body {}", r.text);
     assert!(
-        r.json["error"]["code"].as_str().is_some_and(|c| !c.is_empty()),
+        r.json["error"]["code"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty()),
         "{why}: error.code is a non-empty string: {}",
         r.text
     );
@@ -239,7 +245,10 @@ impl Api {
                 csrf_cookie,
                 csrf_header,
             } => {
-                let b = b.header("cookie", format!("mc_session={session}; mc_csrf={csrf_cookie}"));
+                let b = b.header(
+                    "cookie",
+                    format!("mc_session={session}; mc_csrf={csrf_cookie}"),
+                );
                 match csrf_header {
                     Some(c) => b.header("x-csrf-token", c),
                     None => b,
