@@ -1,6 +1,7 @@
 //! The `microclaw` binary against a running `microclaw start`: the first stdout line, the
 //! runbook's three `gateway call` commands, keys made/revoked by the CLI taking effect at
 //! once, error output and exit codes, `gateway status`, and a clean stop on SIGTERM.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod cli_support;
 
@@ -220,7 +221,7 @@ fn sigterm_stops_the_server_cleanly() {
 
 #[cfg(unix)]
 #[test]
-#[ignore = "BUG: SIGTERM right after 'listening on' kills the process (no exit 0/'stopped'): cmd_start.rs installs the handler only when serve() first polls shutdown_signal()"]
+#[ignore = "BUG (race, fails intermittently): SIGTERM right after 'listening on' kills the process (no exit 0/'stopped'): cmd_start.rs installs the handler only when serve() first polls shutdown_signal()"]
 fn sigterm_right_after_the_listening_line_still_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start_server(dir.path());

@@ -1,5 +1,6 @@
 //! Offline commands on a data dir: `auth keys create --quiet`, `auth password set`,
 //! `config self-check --json` exit codes, and `audit verify` on a clean and a tampered chain.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod cli_support;
 

@@ -1,5 +1,6 @@
 //! API keys over HTTP: list, create (raw key once), revoke (at once), rotate, and the per-key
 //! request limit (http-api.md, "API keys").
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod http_common;
 

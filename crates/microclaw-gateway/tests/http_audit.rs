@@ -1,6 +1,7 @@
 //! The audit log (http-api.md, "Audit"): auth events and destructive session actions append
 //! hash-chained rows, `GET /api/audit` lists and filters them, and editing a row in the
 //! database file breaks the chain. (The CLI's `audit verify` exit codes: microclaw-cli tests.)
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod http_common;
 

@@ -1,5 +1,6 @@
 //! First run, login/logout cookies, the login throttle, password changes and the
 //! Origin/Host checks on cookie requests (http-api.md, "Password, first run, login").
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod http_common;
 

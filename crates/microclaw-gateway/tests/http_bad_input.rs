@@ -1,6 +1,7 @@
 //! Bad input on every JSON body endpoint (http-api.md, "Errors"): malformed JSON, a wrong
 //! content type, a body over `server.max_body_bytes`, wrong field types, bad path ids and
 //! unknown paths all get `{"ok":false,"error":{code,message}}`, never HTML, a panic or a hang.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod http_common;
 

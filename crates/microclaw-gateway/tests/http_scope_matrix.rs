@@ -1,6 +1,7 @@
 //! The scope matrix: every endpoint of the spec's scope table (http-api.md, "Credentials")
 //! called with every credential kind, checked against the status the table implies.
 //! The table below is written from the spec, not from `scopes.rs`.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod http_common;
 

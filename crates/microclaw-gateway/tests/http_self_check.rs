@@ -1,6 +1,7 @@
 //! `GET /api/config/self_check` (http-api.md, "Config self-check"): every warning code of the
 //! spec's table triggered by config or state, one engine per case, with its severity, the
 //! overall `risk_level`, high-first order, and a message/fix naming what to change.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod http_common;
 

@@ -1,5 +1,6 @@
 //! Sessions REST (http-api.md, "Sessions"): list/paging/search, history, tree with orphaned
 //! forks, fork semantics, delete without cascade, reset, settings, send and the in-flight limit.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod http_common;
 

@@ -1,6 +1,7 @@
 //! Running the real `microclaw` binary: a hermetic environment, bounded waits, and a guard
 //! that kills a still-running child on every path (including a failed assertion).
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;

@@ -219,6 +219,8 @@ pub struct SettingsParams {
     pub thinking_level: Option<String>,
     pub verbose_level: Option<String>,
     pub reasoning_level: Option<String>,
+    /// The agent (id or model name) the session's runs use; `Some(None)` = the default.
+    pub agent: Option<Option<String>>,
 }
 
 /// Applies settings (creating the session if missing). Only the given fields change.
@@ -251,7 +253,18 @@ pub fn patch(engine: &Engine, key: Option<&str>, p: SettingsParams) -> Result<Se
             .as_deref()
             .map(ReasoningLevel::parse)
             .transpose()?,
-        agent_id: None,
+        agent_id: match p.agent {
+            Some(Some(a)) if !a.trim().is_empty() => Some(Some(
+                engine
+                    .runs()
+                    .agents()
+                    .resolve(Some(a.trim()))?
+                    .id()
+                    .to_string(),
+            )),
+            Some(_) => Some(None),
+            None => None,
+        },
     };
     let Some((row, created)) = engine
         .store()

@@ -123,6 +123,11 @@ pub fn patch(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
         thinking_level: level("thinkingLevel")?,
         verbose_level: level("verboseLevel")?,
         reasoning_level: level("reasoningLevel")?,
+        agent: if p.has("agentId") {
+            Some(p.str_opt("agentId")?.map(str::to_string))
+        } else {
+            None
+        },
     };
     let row = sessions::patch(&ctx.engine, Some(&key), settings)?;
     Ok(

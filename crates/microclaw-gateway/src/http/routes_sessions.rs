@@ -147,6 +147,8 @@ pub struct SettingsBody {
     thinking_level: Option<String>,
     verbose_level: Option<String>,
     reasoning_level: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    agent_id: Option<Option<String>>,
 }
 
 pub async fn settings(
@@ -161,6 +163,7 @@ pub async fn settings(
             thinking_level: b.thinking_level,
             verbose_level: b.verbose_level,
             reasoning_level: b.reasoning_level,
+            agent: b.agent_id,
         },
     )?;
     Ok(Json(

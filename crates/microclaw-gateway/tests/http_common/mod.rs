@@ -2,6 +2,7 @@
 //! data dir, credentials made through the engine, and a small request helper that returns
 //! status, headers and the parsed JSON body (every request is bounded by a timeout).
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use microclaw_core::{Config, SharedClock};
 use microclaw_engine::{Engine, EngineOptions, Principal};
