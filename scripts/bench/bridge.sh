@@ -5,7 +5,8 @@
 #   2,000 idle connections (server RSS); time from spawn to the first answered RPC;
 #   sessions.list / chat.history page latency at 100k sessions / 1M messages.
 # Prints key=value lines, then a table. Env: BENCH_SKIP_BUILD=1, BENCH_PIPE_SECS (5),
-# BENCH_SEQ_COUNT (20000), BENCH_IDLE_CONNS (2000), BENCH_PAGE_MESSAGES (1000000).
+# BENCH_SEQ_COUNT (20000), BENCH_IDLE_CONNS (2000), BENCH_IDLE_MAX_OPEN (90 s),
+# BENCH_PAGE_SESSIONS (100000), BENCH_PAGE_MESSAGES (1000000), BENCH_PAGE_COUNT (1000).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PIPE_SECS=${BENCH_PIPE_SECS:-5}
@@ -14,6 +15,7 @@ IDLE_CONNS=${BENCH_IDLE_CONNS:-2000}
 PAGE_SESSIONS=${BENCH_PAGE_SESSIONS:-100000}
 PAGE_MESSAGES=${BENCH_PAGE_MESSAGES:-1000000}
 PAGE_COUNT=${BENCH_PAGE_COUNT:-1000}
+IDLE_MAX_OPEN=${BENCH_IDLE_MAX_OPEN:-90}
 
 bench_build
 bench_tmp
@@ -38,14 +40,9 @@ load startup --label gateway --runs 5 -- "$MICROCLAW" start --port 0 --data-dir 
 start_gateway "$A"
 GW=$SERVER_PID
 URL=$SERVER_URL
-load seq --url "$URL" --label gateway --method health --warmup 10 --count 10 >/dev/null
+"$REL/bridge-load" seq --url "$URL" --label warm --method health --warmup 10 --count 10 >/dev/null
 sleep 1
 echo "gateway_rss_idle_kb=$(rss_kb "$GW")" | emit
-
-log "holding $IDLE_CONNS idle connections"
-load idle --url "$URL" --label gateway --count "$IDLE_CONNS" --pid "$GW"
-sleep 1
-echo "gateway_rss_after_idle_kb=$(rss_kb "$GW")" | emit
 
 log "sequential health x $SEQ_COUNT"
 load seq --url "$URL" --label gateway --method health --count "$SEQ_COUNT"
@@ -55,6 +52,9 @@ load pipe --url "$URL" --label gateway --method sessions.list --secs "$PIPE_SECS
 load pipe --url "$URL" --label gateway --method chat.history \
   --params '{"sessionKey":"bench-history"}' --secs "$PIPE_SECS"
 echo "gateway_rss_after_load_kb=$(rss_kb "$GW")" | emit
+# Idle connections last, so their join/leave traffic cannot disturb the latency figures.
+log "holding $IDLE_CONNS idle connections (opening bounded to ${IDLE_MAX_OPEN}s)"
+load idle --url "$URL" --label gateway --count "$IDLE_CONNS" --pid "$GW" --max-open-secs "$IDLE_MAX_OPEN"
 echo "gateway_rss_peak_kb=$(rss_kb "$GW" VmHWM)" | emit
 stop_pid "$GW"
 
@@ -63,9 +63,9 @@ start_server floor "$REL/floor-server" --port 0
 FLOOR=$SERVER_PID
 sleep 0.5
 echo "floor_rss_idle_kb=$(rss_kb "$FLOOR")" | emit
-load idle --url "$SERVER_URL" --label floor --count "$IDLE_CONNS" --pid "$FLOOR"
 load seq --url "$SERVER_URL" --label floor --method health --count "$SEQ_COUNT"
 load pipe --url "$SERVER_URL" --label floor --method health --secs "$PIPE_SECS"
+load idle --url "$SERVER_URL" --label floor --count "$IDLE_CONNS" --pid "$FLOOR"
 stop_pid "$FLOOR"
 
 # Dataset B: 100k sessions / 1M messages; bench-deep holds a tenth of the messages.
@@ -96,7 +96,7 @@ row "health 8x64 (req/s)" "$(v gateway_health_pipe_rps)" "$(v floor_health_pipe_
 row "sessions.list 8x64, 1k sessions (req/s)" "$(v gateway_sessions_list_pipe_rps)" "-"
 row "chat.history 8x64, 200 msgs (req/s)" "$(v gateway_chat_history_pipe_rps)" "-"
 row "RSS idle (kB)" "$(v gateway_rss_idle_kb)" "$(v floor_rss_idle_kb)"
-row "RSS at $IDLE_CONNS connections (kB)" "$(v gateway_idle_rss_held_kb)" "$(v floor_idle_rss_held_kb)"
+row "RSS at $(v gateway_idle_opened)/$IDLE_CONNS idle connections (kB)" "$(v gateway_idle_rss_held_kb)" "$(v floor_idle_rss_held_kb)"
 row "first RPC after spawn, median (ms)" "$(v gateway_startup_first_rpc_ms_median)" "-"
 row "sessions.list p50/p99 @100k (µs)" "$(v pages_sessions_list_seq_p50_us) / $(v pages_sessions_list_seq_p99_us)" "-"
 row "chat.history 50 p50/p99 @1M (µs)" "$(v pages_chat_history_deep_50_seq_p50_us) / $(v pages_chat_history_deep_50_seq_p99_us)" "-"

@@ -2,9 +2,34 @@
 //! firing notify (a resolved alert updates the tray, it does not interrupt).
 
 use serde_json::Value;
+use std::collections::HashMap;
+
+/// One notification per SLO in this period: the page and ticket alerts of one SLO usually
+/// start together, and a flapping alert must not flood the desktop.
+pub const QUIET_PERIOD_MS: i64 = 5 * 60 * 1000;
+
+/// Remembers when each SLO last notified.
+#[derive(Debug, Default)]
+pub struct NoticeThrottle {
+    last: HashMap<String, i64>,
+}
+
+impl NoticeThrottle {
+    /// True (and remembered) when `slo` has not notified within the quiet period before `now_ms`.
+    pub fn allow(&mut self, slo: &str, now_ms: i64) -> bool {
+        match self.last.get(slo) {
+            Some(&at) if now_ms - at < QUIET_PERIOD_MS => false,
+            _ => {
+                self.last.insert(slo.to_string(), now_ms);
+                true
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
+    pub slo: String,
     pub title: String,
     pub body: String,
 }
@@ -36,7 +61,11 @@ pub fn for_alert(payload: &Value) -> Option<Notice> {
         (None, _) => "The SLO is failing.".to_string(),
     };
     body.push_str(" Open MicroClaw Console → Metrics for details.");
-    Some(Notice { title, body })
+    Some(Notice {
+        slo: slo.to_string(),
+        title,
+        body,
+    })
 }
 
 #[cfg(test)]
@@ -71,6 +100,22 @@ mod tests {
             "no state: nothing to say"
         );
         assert_eq!(for_alert(&json!("firing")), None);
+    }
+
+    #[test]
+    fn one_notice_per_slo_per_quiet_period() {
+        let mut t = NoticeThrottle::default();
+        assert!(t.allow("availability", 1_000));
+        assert!(
+            !t.allow("availability", 1_000),
+            "the ticket alert starting with the page alert is quiet"
+        );
+        assert!(t.allow("latency", 1_000), "another SLO still notifies");
+        assert!(!t.allow("availability", 1_000 + QUIET_PERIOD_MS - 1));
+        assert!(
+            t.allow("availability", 1_000 + QUIET_PERIOD_MS),
+            "after the quiet period it notifies again"
+        );
     }
 
     #[test]

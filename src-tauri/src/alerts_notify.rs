@@ -1,6 +1,6 @@
 //! A system notification when an SLO alert starts firing (`EngineEvent::SloAlert`).
 
-use crate::alert_notice::for_alert;
+use crate::alert_notice::{for_alert, NoticeThrottle};
 use crate::shell::Shell;
 use microclaw_engine::EngineEvent;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
     let mut events = shell.host.engine().subscribe();
     tauri::async_runtime::spawn(async move {
+        let mut throttle = NoticeThrottle::default();
         loop {
             match events.recv().await {
                 Ok(EngineEvent::SloAlert(payload)) => {

@@ -22,6 +22,8 @@ pub struct IdlePlan {
     pub settle: Duration,
     /// The server's process id, to read its memory.
     pub server_pid: Option<u32>,
+    /// Opening stops here even if not all `count` are open (then `timed_out` is set).
+    pub max_open: Duration,
 }
 
 /// What an idle run measured.
@@ -31,6 +33,8 @@ pub struct IdleReport {
     pub failed: u64,
     pub first_failure: Option<String>,
     pub open_secs: f64,
+    /// Opening hit `max_open` before `count` connections were open.
+    pub timed_out: bool,
     /// Connections still open when measured (the server closed none of them).
     pub still_open: u64,
     pub rss_before_kb: Option<u64>,
@@ -50,7 +54,16 @@ pub async fn run(plan: &IdlePlan) -> Result<IdleReport> {
         .map(|_| client::connect(&plan.url, &plan.token, Duration::from_secs(30)))
         .buffer_unordered(plan.concurrency.max(1));
     let mut holders = Vec::with_capacity(plan.count);
-    while let Some(result) = opens.next().await {
+    let deadline = tokio::time::Instant::now() + plan.max_open;
+    loop {
+        let result = match tokio::time::timeout_at(deadline, opens.next()).await {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(_) => {
+                report.timed_out = true;
+                break;
+            }
+        };
         match result {
             Ok(ws) => {
                 report.opened += 1;
@@ -66,6 +79,7 @@ pub async fn run(plan: &IdlePlan) -> Result<IdleReport> {
             }
         }
     }
+    drop(opens);
     report.open_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(plan.settle).await;
     report.rss_held_kb = plan.server_pid.and_then(|p| proc_status::rss_kb(p).ok());

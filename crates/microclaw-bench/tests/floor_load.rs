@@ -63,9 +63,11 @@ async fn idle_connections_are_held_and_the_server_memory_read() {
         settle: Duration::from_millis(100),
         // The floor runs inside this test process, so its memory is ours.
         server_pid: Some(std::process::id()),
+        max_open: Duration::from_secs(20),
     };
     let r = idle::run(&plan).await.unwrap();
     assert_eq!((r.opened, r.failed, r.still_open), (50, 0, 50));
+    assert!(!r.timed_out);
     assert!(r.rss_held_kb.unwrap() > 0);
 }
 
@@ -105,4 +107,27 @@ async fn startup_time_is_measured_from_spawn_to_the_first_answer() {
         startup::measure_once(&bad).await.is_err(),
         "no listening line → error"
     );
+}
+
+#[tokio::test]
+async fn opening_idle_connections_stops_at_the_deadline() {
+    // A listener that never answers the upgrade: no handshake can finish, so the deadline ends
+    // the opening phase instead of the run hanging.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", silent.local_addr().unwrap());
+    let plan = IdlePlan {
+        url,
+        token: "any".into(),
+        count: 5,
+        concurrency: 5,
+        settle: Duration::ZERO,
+        server_pid: None,
+        max_open: Duration::from_millis(300),
+    };
+    let started = std::time::Instant::now();
+    let r = idle::run(&plan).await.unwrap();
+    assert!(r.timed_out);
+    assert_eq!(r.opened, 0);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(silent);
 }

@@ -33,7 +33,13 @@ pub async fn run(a: StartArgs) -> Result<ExitCode> {
             format!("cannot listen on {host}:{port} (is another gateway running? try --port 0)")
         })?;
     let local = listener.local_addr()?;
+    // Install the signal handlers before announcing the address: a SIGTERM that arrives right
+    // after the `listening on` line must still stop gracefully.
+    let shutdown = shutdown_signal()?;
     let engine = a.data.open_engine(config)?;
+    if let Some(path) = &a.data.config {
+        engine.set_config_file(path.clone());
+    }
     engine.start_background();
     let url = format!("http://{local}");
     println!("listening on {url}");
@@ -52,7 +58,7 @@ pub async fn run(a: StartArgs) -> Result<ExitCode> {
     {
         tracing::warn!(code = w.code, "self-check: {} (fix: {})", w.message, w.fix);
     }
-    microclaw_gateway::serve(listener, engine, shutdown_signal())
+    microclaw_gateway::serve(listener, engine, shutdown)
         .await
         .context("gateway stopped with an error")?;
     println!("stopped");
@@ -68,26 +74,21 @@ fn init_tracing() {
         .try_init();
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Ctrl-C or SIGTERM; the handlers are registered when this returns.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot install the SIGTERM handler")?;
+    #[cfg(unix)]
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("cannot install the SIGINT handler")?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

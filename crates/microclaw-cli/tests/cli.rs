@@ -16,8 +16,8 @@ fn json_of(out: &Out) -> Value {
 
 #[test]
 fn start_prints_the_listening_url_first_and_the_setup_url_on_first_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path());
+    let (_tmp, dir) = data_dir();
+    let server = start_server(dir.as_path());
     assert!(server
         .first_line
         .starts_with("listening on http://127.0.0.1:"));
@@ -31,9 +31,13 @@ fn start_prints_the_listening_url_first_and_the_setup_url_on_first_run() {
 
 #[test]
 fn the_runbook_gateway_calls_print_json_payloads() {
-    let dir = tempfile::tempdir().unwrap();
-    let token = create_key(dir.path(), "runbook", &["operator.read", "operator.write"]);
-    let server = start_server(dir.path());
+    let (_tmp, dir) = data_dir();
+    let token = create_key(
+        dir.as_path(),
+        "runbook",
+        &["operator.read", "operator.write"],
+    );
+    let server = start_server(dir.as_path());
 
     let health = gateway_call(&server, &token, &["health"]);
     assert_eq!(health.code, 0, "{health:?}");
@@ -71,9 +75,9 @@ fn the_runbook_gateway_calls_print_json_payloads() {
 
 #[test]
 fn keys_made_and_revoked_by_the_cli_take_effect_at_once_on_a_running_server() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path());
-    let key = create_key(dir.path(), "live", &["operator.read"]);
+    let (_tmp, dir) = data_dir();
+    let server = start_server(dir.as_path());
+    let key = create_key(dir.as_path(), "live", &["operator.read"]);
     assert_eq!(
         http_status(&server, "/api/sessions", &key),
         200,
@@ -82,7 +86,7 @@ fn keys_made_and_revoked_by_the_cli_take_effect_at_once_on_a_running_server() {
     let ok = gateway_call(&server, &key, &["health"]);
     assert_eq!(ok.code, 0, "and over the bridge: {ok:?}");
 
-    let list = run_in(dir.path(), &["auth", "keys", "list", "--json"]);
+    let list = run_in(dir.as_path(), &["auth", "keys", "list", "--json"]);
     assert_eq!(list.code, 0, "{list:?}");
     let keys: Value = serde_json::from_str(list.stdout.trim()).unwrap();
     assert!(!list.stdout.contains(&key), "list never shows the raw key");
@@ -93,7 +97,7 @@ fn keys_made_and_revoked_by_the_cli_take_effect_at_once_on_a_running_server() {
         .find(|k| key.starts_with(k["prefix"].as_str().unwrap()))
         .expect("the key is listed")["id"]
         .to_string();
-    let revoke = run_in(dir.path(), &["auth", "keys", "revoke", &id]);
+    let revoke = run_in(dir.as_path(), &["auth", "keys", "revoke", &id]);
     assert_eq!(revoke.code, 0, "{revoke:?}");
     assert_eq!(
         http_status(&server, "/api/sessions", &key),
@@ -102,15 +106,15 @@ fn keys_made_and_revoked_by_the_cli_take_effect_at_once_on_a_running_server() {
     );
     let refused = gateway_call(&server, &key, &["health"]);
     assert_eq!(refused.code, 1, "the bridge refuses it too: {refused:?}");
-    let again = run_in(dir.path(), &["auth", "keys", "revoke", &id]);
+    let again = run_in(dir.as_path(), &["auth", "keys", "revoke", &id]);
     assert_eq!(again.code, 1, "revoking twice reports it: {again:?}");
 }
 
 #[test]
 fn an_error_response_prints_the_method_code_and_message_and_exits_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let token = create_key(dir.path(), "err", &["operator.read"]);
-    let server = start_server(dir.path());
+    let (_tmp, dir) = data_dir();
+    let token = create_key(dir.as_path(), "err", &["operator.read"]);
+    let server = start_server(dir.as_path());
     let out = gateway_call(&server, &token, &["no.such.method"]);
     assert_eq!(out.code, 1, "{out:?}");
     let line = out
@@ -165,9 +169,9 @@ fn gateway_call_without_a_token_exits_2_naming_the_variables() {
 
 #[test]
 fn gateway_status_exits_0_when_answering_and_1_when_nothing_listens() {
-    let dir = tempfile::tempdir().unwrap();
-    let token = create_key(dir.path(), "status", &["operator.read"]);
-    let server = start_server(dir.path());
+    let (_tmp, dir) = data_dir();
+    let token = create_key(dir.as_path(), "status", &["operator.read"]);
+    let server = start_server(dir.as_path());
     let mut c = microclaw();
     c.args([
         "gateway",
@@ -199,10 +203,10 @@ fn gateway_status_exits_0_when_answering_and_1_when_nothing_listens() {
 #[cfg(unix)]
 #[test]
 fn sigterm_stops_the_server_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = start_server(dir.path());
+    let (_tmp, dir) = data_dir();
+    let mut server = start_server(dir.as_path());
     // Wait until it serves: a SIGTERM before then races the signal handler (see the ignored test below).
-    let key = create_key(dir.path(), "probe", &["operator.read"]);
+    let key = create_key(dir.as_path(), "probe", &["operator.read"]);
     assert_eq!(http_status(&server, "/api/health", &key), 200);
     let pid = server.child.0.id().to_string();
     let kill = std::process::Command::new("kill")
@@ -221,10 +225,9 @@ fn sigterm_stops_the_server_cleanly() {
 
 #[cfg(unix)]
 #[test]
-#[ignore = "BUG (race, fails intermittently): SIGTERM right after 'listening on' kills the process (no exit 0/'stopped'): cmd_start.rs installs the handler only when serve() first polls shutdown_signal()"]
 fn sigterm_right_after_the_listening_line_still_stops_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = start_server(dir.path());
+    let (_tmp, dir) = data_dir();
+    let mut server = start_server(dir.as_path());
     let pid = server.child.0.id().to_string();
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &pid])

@@ -9,9 +9,9 @@ use serde_json::Value;
 
 #[test]
 fn keys_create_quiet_prints_only_the_key() {
-    let dir = tempfile::tempdir().unwrap();
+    let (_tmp, dir) = data_dir();
     let out = run_in(
-        dir.path(),
+        dir.as_path(),
         &[
             "auth",
             "keys",
@@ -28,7 +28,7 @@ fn keys_create_quiet_prints_only_the_key() {
     assert!(is_raw_key(out.stdout.trim()), "only the key: {out:?}");
 
     let loud = run_in(
-        dir.path(),
+        dir.as_path(),
         &[
             "auth", "keys", "create", "--label", "ci2", "--scope", "read",
         ],
@@ -41,7 +41,7 @@ fn keys_create_quiet_prints_only_the_key() {
     assert!(loud.stdout.lines().any(is_raw_key));
 
     let bad = run_in(
-        dir.path(),
+        dir.as_path(),
         &[
             "auth",
             "keys",
@@ -63,8 +63,8 @@ fn keys_create_quiet_prints_only_the_key() {
 
 #[test]
 fn self_check_json_exits_2_when_high_and_0_after_the_password_is_set() {
-    let dir = tempfile::tempdir().unwrap();
-    let high = run_in(dir.path(), &["config", "self-check", "--json"]);
+    let (_tmp, dir) = data_dir();
+    let high = run_in(dir.as_path(), &["config", "self-check", "--json"]);
     assert_eq!(high.code, 2, "no password yet is high risk: {high:?}");
     let v: Value = serde_json::from_str(&high.stdout).unwrap();
     assert_eq!(v["risk_level"], "high");
@@ -76,16 +76,16 @@ fn self_check_json_exits_2_when_high_and_0_after_the_password_is_set() {
 
     let mut c = microclaw();
     c.args(["auth", "password", "set", "--data-dir"])
-        .arg(dir.path());
+        .arg(dir.as_path());
     let short = run(c, "too short\n");
     assert_ne!(short.code, 0, "under 12 characters is refused: {short:?}");
     let mut c = microclaw();
     c.args(["auth", "password", "set", "--data-dir"])
-        .arg(dir.path());
+        .arg(dir.as_path());
     let set = run(c, "a long enough password\n");
     assert_eq!(set.code, 0, "{set:?}");
 
-    let fine = run_in(dir.path(), &["config", "self-check", "--json"]);
+    let fine = run_in(dir.as_path(), &["config", "self-check", "--json"]);
     assert_eq!(fine.code, 0, "{fine:?}");
     let v: Value = serde_json::from_str(&fine.stdout).unwrap();
     assert_eq!(v["risk_level"], "none", "{v}");
@@ -112,17 +112,17 @@ fn patch_bytes(path: &std::path::Path, from: &[u8], to: &[u8]) -> usize {
 
 #[test]
 fn audit_verify_exits_0_on_a_clean_chain_and_1_after_a_row_is_edited() {
-    let dir = tempfile::tempdir().unwrap();
-    create_key(dir.path(), "first", &["operator.read"]);
-    create_key(dir.path(), "tamper-me-AAAAAAAA", &["operator.read"]);
-    create_key(dir.path(), "third", &["operator.read"]);
-    let clean = run_in(dir.path(), &["audit", "verify"]);
+    let (_tmp, dir) = data_dir();
+    create_key(dir.as_path(), "first", &["operator.read"]);
+    create_key(dir.as_path(), "tamper-me-AAAAAAAA", &["operator.read"]);
+    create_key(dir.as_path(), "third", &["operator.read"]);
+    let clean = run_in(dir.as_path(), &["audit", "verify"]);
     assert_eq!(clean.code, 0, "{clean:?}");
     assert!(clean.stdout.contains("3 entries"), "{clean:?}");
 
     // Every process has exited, so the WAL is checkpointed into the main file.
-    let db = dir.path().join("microclaw.db");
-    let wal = dir.path().join("microclaw.db-wal");
+    let db = dir.as_path().join("microclaw.db");
+    let wal = dir.as_path().join("microclaw.db-wal");
     assert!(
         std::fs::metadata(&wal)
             .map(|m| m.len() == 0)
@@ -132,7 +132,7 @@ fn audit_verify_exits_0_on_a_clean_chain_and_1_after_a_row_is_edited() {
     let n = patch_bytes(&db, b"tamper-me-AAAAAAAA", b"tamper-me-BBBBBBBB");
     assert!(n >= 1, "the label is in the audit row's detail");
 
-    let broken = run_in(dir.path(), &["audit", "verify"]);
+    let broken = run_in(dir.as_path(), &["audit", "verify"]);
     assert_eq!(broken.code, 1, "an edited row breaks the chain: {broken:?}");
     assert!(
         broken.stderr.contains("id 2"),

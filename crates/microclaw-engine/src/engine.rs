@@ -17,6 +17,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 pub const DB_FILE_NAME: &str = "microclaw.db";
+pub const CONFIG_FILE_NAME: &str = "microclaw.toml";
 
 pub struct EngineOptions {
     pub data_dir: PathBuf,
@@ -43,6 +44,8 @@ pub struct Engine {
     background: CancellationToken,
     /// `sessions` count for `health` (a hot path): cached until a session event or 1 s passes.
     session_count: Mutex<Option<(i64, i64)>>,
+    /// The file `PUT /api/config` writes (default `<data_dir>/microclaw.toml`).
+    config_file: Mutex<PathBuf>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -75,6 +78,7 @@ impl Engine {
             Some(crate::auth::random_hex(16))
         };
         let (events, _) = broadcast::channel(1024);
+        let config_file = data_dir.join(CONFIG_FILE_NAME);
         let engine = Arc::new_cyclic(|weak: &Weak<Engine>| {
             let agents =
                 crate::ops::agent_tools::build_agent_set(&config, weak.clone(), metrics.clone());
@@ -102,6 +106,7 @@ impl Engine {
                 presence: Presence::default(),
                 background: CancellationToken::new(),
                 session_count: Mutex::new(None),
+                config_file: Mutex::new(config_file),
             }
         });
         Ok(engine)
@@ -127,6 +132,13 @@ impl Engine {
     }
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+    /// The config file this engine was started from (where config updates are written).
+    pub fn config_file(&self) -> PathBuf {
+        self.config_file.lock().clone()
+    }
+    pub fn set_config_file(&self, path: PathBuf) {
+        *self.config_file.lock() = path;
     }
     pub fn store(&self) -> &Store {
         &self.store

@@ -11,7 +11,7 @@ pub mod presence;
 pub mod principal;
 pub mod self_check;
 
-pub use engine::{Engine, EngineOptions, DB_FILE_NAME};
+pub use engine::{Engine, EngineOptions, CONFIG_FILE_NAME, DB_FILE_NAME};
 pub use events::EngineEvent;
 pub use presence::{Presence, PresenceEntry};
 pub use principal::{Principal, PrincipalKind};

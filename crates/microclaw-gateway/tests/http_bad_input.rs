@@ -141,7 +141,6 @@ async fn a_body_over_the_limit_is_413() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: rotate reads its optional body with the Bytes extractor, whose 413 is plain text (routes_auth.rs keys_rotate)"]
 async fn a_rotate_body_over_the_limit_is_a_413_json_error() {
     let (api, admin, victim) = server().await;
     let big = serde_json::to_vec(&json!({"label": "x".repeat(LIMIT * 2)})).unwrap();
@@ -248,7 +247,6 @@ async fn unknown_api_paths_are_404_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: a known path with the wrong method answers 405 with an empty non-JSON body (http/mod.rs has no method_not_allowed_fallback)"]
 async fn a_wrong_method_on_a_known_path_is_a_json_error() {
     let (api, admin, _) = server().await;
     for (m, p) in [

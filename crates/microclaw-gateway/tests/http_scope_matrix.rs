@@ -334,7 +334,6 @@ async fn public_endpoints_answer_without_credentials_and_with_valid_ones() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: a bad Bearer key gets 401 on public endpoints (credentials.rs resolve() runs before the Public rule); spec: public needs no credential"]
 async fn public_endpoints_ignore_a_bad_bearer_key() {
     let (api, mut creds) = matrix_server().await;
     let rows: Vec<Row> = table()

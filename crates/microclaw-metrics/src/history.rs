@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use microclaw_core::{Error, Result};
 use microclaw_store::Store;
 
-use crate::aggregate::{minute_start, Aggregate, MINUTE_MS};
+use crate::aggregate::{minute_start, MINUTE_MS};
 use crate::delta::Delta;
 
 pub const MAX_MINUTES: u32 = 43_200;
@@ -86,14 +86,17 @@ pub fn history_points(
     let first_step = first.div_euclid(step_ms);
     let last_step = current.div_euclid(step_ms);
     let n = (last_step - first_step + 1).max(0) as usize;
-    let mut aggs: Vec<Option<Aggregate>> = vec![None; n];
+    // Sparse merges: most steps hold one row or a few, so no dense accumulator per step.
+    let mut steps: Vec<Option<Delta>> = vec![None; n];
     let mut add = |ts: i64, d: &Delta| {
         if ts < first || ts > current {
             return;
         }
         let idx = (ts.div_euclid(step_ms) - first_step) as usize;
-        if let Some(slot) = aggs.get_mut(idx) {
-            slot.get_or_insert_with(Aggregate::default).add(d);
+        match steps.get_mut(idx) {
+            Some(Some(acc)) => acc.merge(d),
+            Some(slot) => *slot = Some(d.clone()),
+            None => {}
         }
     };
     for (ts, d) in rows {
@@ -102,14 +105,10 @@ pub fn history_points(
     if !live.is_quiet() {
         add(current, live);
     }
-    aggs.into_iter()
+    steps
+        .into_iter()
         .enumerate()
-        .map(|(i, a)| {
-            (
-                (first_step + i as i64) * step_ms,
-                a.map(|a| a.to_delta()).unwrap_or_default(),
-            )
-        })
+        .map(|(i, d)| ((first_step + i as i64) * step_ms, d.unwrap_or_default()))
         .collect()
 }
 

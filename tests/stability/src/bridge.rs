@@ -18,7 +18,7 @@ pub type Ws = WebSocketStream<TcpStream>;
 pub enum Frame {
     Json(Value),
     /// A text frame that is not JSON.
-    Text(String),
+    Text,
     Binary,
     /// A close frame (its code) or the end of the stream (`None`).
     Closed(Option<u16>),
@@ -60,7 +60,7 @@ pub async fn next_frame(ws: &mut Ws, limit: Duration) -> Result<Frame, String> {
             Some(Err(_)) => Frame::Closed(None),
             Some(Ok(Message::Text(t))) => match serde_json::from_str(t.as_str()) {
                 Ok(v) => Frame::Json(v),
-                Err(_) => Frame::Text(t.to_string()),
+                Err(_) => Frame::Text,
             },
             Some(Ok(Message::Binary(_))) => Frame::Binary,
             Some(Ok(Message::Close(c))) => Frame::Closed(c.map(|c| u16::from(c.code))),

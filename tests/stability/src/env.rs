@@ -41,10 +41,15 @@ impl Env {
         })
     }
 
-    /// A fresh, empty data dir.
+    /// A fresh, empty data dir (mode 700, as the self-check wants).
     pub fn data_dir(&self, name: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        self.data_root.join(format!("{name}-{n}"))
+        let dir = self.data_root.join(format!("{name}-{n}"));
+        if std::fs::create_dir_all(&dir).is_ok() {
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        }
+        dir
     }
 
     /// (stdout log, stderr log) for the next process called `name`.

@@ -45,7 +45,6 @@ pub struct Server {
     child: Child,
     pub pid: u32,
     pub addr: SocketAddr,
-    pub data_dir: PathBuf,
     stdout_lines: Arc<Mutex<Vec<String>>>,
 }
 
@@ -111,17 +110,12 @@ impl Server {
             child,
             pid,
             addr,
-            data_dir: opts.data_dir.clone(),
             stdout_lines: lines,
         })
     }
 
     pub fn http(&self) -> String {
         format!("http://{}", self.addr)
-    }
-
-    pub fn db_path(&self) -> PathBuf {
-        self.data_dir.join("microclaw.db")
     }
 
     pub fn stdout_lines(&self) -> Vec<String> {

@@ -116,6 +116,9 @@ struct IdleArgs {
     /// The server's process id (its VmRSS is read from /proc).
     #[arg(long)]
     pid: Option<u32>,
+    /// Stop opening after this many seconds even if not all are open (reported as timed out).
+    #[arg(long, default_value_t = 120.0)]
+    max_open_secs: f64,
 }
 
 #[derive(Args)]
@@ -206,6 +209,12 @@ async fn idle_hold(a: IdleArgs) -> Result<()> {
     if !(0.0..=600.0).contains(&a.settle_secs) {
         bail!("--settle-secs {}: expected 0..=600", a.settle_secs);
     }
+    if !(a.max_open_secs > 0.0 && a.max_open_secs <= 3600.0) {
+        bail!(
+            "--max-open-secs {}: expected more than 0 and at most 3600",
+            a.max_open_secs
+        );
+    }
     let plan = IdlePlan {
         url: a.target.url,
         token: a.target.token,
@@ -213,6 +222,7 @@ async fn idle_hold(a: IdleArgs) -> Result<()> {
         concurrency: a.concurrency,
         settle: Duration::from_secs_f64(a.settle_secs),
         server_pid: a.pid,
+        max_open: Duration::from_secs_f64(a.max_open_secs),
     };
     let r = idle::run(&plan).await?;
     let p = format!("{}_idle", a.target.label);
@@ -221,6 +231,7 @@ async fn idle_hold(a: IdleArgs) -> Result<()> {
     println!("{p}_failed={}", r.failed);
     println!("{p}_still_open={}", r.still_open);
     println!("{p}_open_secs={:.2}", r.open_secs);
+    println!("{p}_timed_out={}", u8::from(r.timed_out));
     if let Some(kb) = r.rss_before_kb {
         println!("{p}_rss_before_kb={kb}");
     }

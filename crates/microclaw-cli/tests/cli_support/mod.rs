@@ -205,3 +205,11 @@ pub fn http_status(server: &Server, path: &str, key: &str) -> u16 {
         r.status().as_u16()
     })
 }
+
+/// A fresh data dir path inside a temp dir: the binary creates it private (0700), as on a
+/// real first start (a pre-made temp dir may be group-readable, which the self-check flags).
+pub fn data_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    (tmp, dir)
+}

@@ -1,10 +1,14 @@
-//! `config.get` / `GET /api/config`: the effective config with secrets redacted.
+//! `config.get` / `GET /api/config` (the effective config, secrets redacted) and
+//! `PUT /api/config` (a validated update of the config file, applied at the next start).
 
+use crate::audit;
 use crate::engine::Engine;
+use crate::principal::Principal;
+use microclaw_core::{Error, Result};
 use serde_json::{json, Value};
+use std::path::Path;
 
-pub fn get_redacted(engine: &Engine) -> Value {
-    let mut v = serde_json::to_value(engine.config()).unwrap_or_else(|_| json!({}));
+fn redact(mut v: Value) -> Value {
     if let Some(headers) = v
         .pointer_mut("/observability/otlp_headers")
         .and_then(Value::as_object_mut)
@@ -13,5 +17,93 @@ pub fn get_redacted(engine: &Engine) -> Value {
             *val = json!("[redacted]");
         }
     }
-    json!({"config": v})
+    v
+}
+
+pub fn get_redacted(engine: &Engine) -> Value {
+    let v = serde_json::to_value(engine.config()).unwrap_or_else(|_| json!({}));
+    json!({"config": redact(v)})
+}
+
+/// Merges `patch` (`{section: {key: value|null}}`; null removes the key from the file) into the
+/// config file, validates the result as the next start would read it (file + environment), and
+/// writes it atomically. Running settings do not change until the next start.
+pub fn put(engine: &Engine, who: &Principal, patch: &Value) -> Result<Value> {
+    let Some(sections) = patch.as_object() else {
+        return Err(Error::invalid("config update must be a JSON object of sections, e.g. {\"auth\":{\"login_window_seconds\":120}}"));
+    };
+    let path = engine.config_file();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::internal(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+        Error::invalid(format!(
+            "the config file {} is not valid TOML: {e}",
+            path.display()
+        ))
+    })?;
+    let mut changed = Vec::new();
+    for (section, keys) in sections {
+        let Some(keys) = keys.as_object() else {
+            return Err(Error::invalid(format!(
+                "config section '{section}' must be an object of keys"
+            )));
+        };
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(sec) = entry.as_table_mut() else {
+            return Err(Error::invalid(format!(
+                "config key '{section}' in the file is not a table"
+            )));
+        };
+        for (key, value) in keys {
+            if value.is_null() {
+                sec.remove(key);
+            } else {
+                let v = toml::Value::try_from(value)
+                    .map_err(|e| Error::invalid(format!("config {section}.{key}: {e}")))?;
+                sec.insert(key.clone(), v);
+            }
+            changed.push(format!("{section}.{key}"));
+        }
+    }
+    let new_text = toml::to_string_pretty(&table)
+        .map_err(|e| Error::internal(format!("cannot write TOML: {e}")))?;
+    let next = microclaw_core::config::load_from_str(
+        &new_text,
+        &path.display().to_string(),
+        std::env::vars(),
+    )?;
+    write_atomic(&path, &new_text)?;
+    audit::record_by(
+        engine,
+        who,
+        "config.updated",
+        Some(&path.display().to_string()),
+        json!({"keys": changed}),
+    );
+    let v = serde_json::to_value(&next).unwrap_or_else(|_| json!({}));
+    Ok(
+        json!({"ok": true, "restart_required": true, "file": path.display().to_string(), "changed": changed, "config": redact(v)}),
+    )
+}
+
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("toml.tmp");
+    let io = |e: std::io::Error| Error::internal(format!("cannot write {}: {e}", path.display()));
+    std::fs::write(&tmp, text).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    std::fs::rename(&tmp, path).map_err(io)
 }

@@ -50,16 +50,30 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/metrics/summary", get(routes_metrics::summary))
         .route("/api/metrics/export", get(routes_metrics::export))
         .route("/metrics", get(routes_metrics::prometheus))
-        .route("/api/config", get(routes_config::get_config))
+        .route(
+            "/api/config",
+            get(routes_config::get_config).put(routes_config::put_config),
+        )
         .route("/api/config/self_check", get(routes_config::self_check))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             credentials::authorize,
         ))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record::record_request,
         ))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// A known path with the wrong method: a JSON error naming what is allowed.
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> error::ApiError {
+    let mut e = microclaw_core::Error::invalid(format!(
+        "method {method} is not allowed on {}: see docs/http-api.md for the methods it accepts",
+        uri.path()
+    ));
+    e.details = Some(serde_json::json!({"http_status": 405}));
+    error::ApiError(e)
 }

@@ -137,9 +137,19 @@ pub async fn keys_rotate(
     Extension(Caller(who)): Extension<Caller>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<Value>> {
     let id = path_id(&id, "API key id")?;
+    let body = body.map_err(|r| {
+        ApiError(if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Error::new(
+                microclaw_core::ErrorCode::PayloadTooLarge,
+                "request body is too large: see server.max_body_bytes",
+            )
+        } else {
+            Error::invalid(format!("unreadable request body: {}", r.body_text()))
+        })
+    })?;
     // The body is optional here: an empty body keeps the old key's label and scopes.
     let b: RotateBody = if body.iter().all(u8::is_ascii_whitespace) {
         RotateBody::default()

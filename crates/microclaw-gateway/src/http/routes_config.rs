@@ -21,3 +21,14 @@ pub async fn self_check(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     let check = microclaw_engine::self_check::run(&s.engine)?;
     Ok(Json(serde_json::to_value(check).unwrap_or_default()))
 }
+
+pub async fn put_config(
+    State(s): State<AppState>,
+    axum::Extension(c): axum::Extension<super::credentials::Caller>,
+    super::extract::Body(patch): super::extract::Body<Value>,
+) -> ApiResult<Json<Value>> {
+    let who = c.0.ok_or_else(|| {
+        super::error::ApiError(microclaw_core::Error::unauthorized("missing credentials"))
+    })?;
+    Ok(Json(config::put(&s.engine, &who, &patch)?))
+}

@@ -33,7 +33,9 @@ pub async fn run(env: &Env) -> CheckResult {
     let rss_before = procfs::rss_kb(server.pid)?;
     let canary = Canary::start(addr, &admin, Duration::from_millis(100)).await?;
     let mut failures: Vec<String> = Vec::new();
+    let mut cases = 0;
     let mut note = |name: &str, r: Result<(), String>| {
+        cases += 1;
         if let Err(e) = r {
             failures.push(format!("{name}: {e}"));
         }
@@ -86,9 +88,11 @@ pub async fn run(env: &Env) -> CheckResult {
         let mut c = Conn::connect(addr, &admin, 4).await?;
         case::closes_with(&mut c, Message::text("y".repeat(MAX_PAYLOAD + 1)), 1009).await
     }.await);
+    let mut utf8_close = None;
     note("invalid UTF-8", async {
         let mut c = Conn::connect(addr, &admin, 3).await?;
-        case::invalid_utf8(&mut c).await
+        utf8_close = case::invalid_utf8(&mut c).await?;
+        Ok(())
     }.await);
     let mut flood_note = String::new();
     note("10,000 tiny frames", async {
@@ -114,7 +118,7 @@ pub async fn run(env: &Env) -> CheckResult {
         failures.push(format!("peak RSS grew {} MB during the corpus (limit {} MB)", (hwm - rss_before) / 1024, RSS_GROWTH_LIMIT_KB / 1024));
     }
     if failures.is_empty() {
-        Ok(format!("29 cases ok; RSS {} MB → peak {} MB; {flood_note}", rss_before / 1024, hwm / 1024))
+        Ok(format!("{cases} cases ok (invalid UTF-8 closed with {utf8_close:?}); RSS {} MB → peak {} MB; {flood_note}", rss_before / 1024, hwm / 1024))
     } else {
         Err(failures.join("; "))
     }

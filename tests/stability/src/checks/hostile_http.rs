@@ -53,7 +53,7 @@ fn corpus() -> Vec<(&'static str, &'static str, Vec<u8>, &'static [u16])> {
         ("oversized body", json, format!("{{\"session_key\":\"{}\"}}", "x".repeat(MAX_BODY + 16)).into_bytes(), &[413]),
         ("wrong types", json, br#"{"session_key":5,"source_session_key":[1],"password":7,"label":{},"scopes":"x","message":false}"#.to_vec(), &[400, 422]),
         ("deep nesting", json, deep(100_000).into_bytes(), &[400, 422]),
-        ("invalid UTF-8", json, b"{\"session_key\":\"\xff\xfe\xfd\"}".to_vec(), &[400, 422]),
+        ("invalid UTF-8", json, b"{\"session_key\":\"\xff\xfe\",\"source_session_key\":\"\xff\",\"label\":\"\xfd\",\"password\":\"\xff\xff\",\"message\":\"\xc3\x28\"}".to_vec(), &[400, 422]),
         ("JSON null", json, b"null".to_vec(), &[400, 422]),
         ("JSON array", json, b"[1,2,3]".to_vec(), &[400, 422]),
         ("huge unknown field", json, format!("{{\"unused\":\"{}\"}}", "y".repeat(MAX_BODY - 64)).into_bytes(), &[400, 404, 422]),
@@ -89,6 +89,8 @@ pub async fn run(env: &Env) -> CheckResult {
             n += 1;
             let ct = (!ct.is_empty()).then_some(ct);
             match http.raw("POST", path, Some(&admin), ct, body).await {
+                // An endpoint that ignores its body may answer before the upload ends.
+                Err(_) if !reads_body => {}
                 Err(e) => failures.push(format!("POST {path} {case}: {e}")),
                 Ok(r) if !reads_body => {
                     if r.status >= 500 || r.json.is_null() {

@@ -1,0 +1,135 @@
+//! Promise 4 (load): 2,000 concurrent bridge connections, all of them receiving ticks, while a
+//! probe client's `health` round trips stay short.
+
+use super::canary::Canary;
+use crate::bridge::Conn;
+use crate::cli;
+use crate::env::Env;
+use crate::procfs;
+use crate::report::CheckResult;
+use crate::server::{Server, StartOpts};
+use futures_util::StreamExt;
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Semaphore};
+use tokio_tungstenite::tungstenite::Message;
+
+const CONNECTIONS: usize = 2000;
+const OPENING_AT_ONCE: usize = 50;
+const TICK_MS: u64 = 1000;
+/// How long the ticks are counted with every connection open.
+const HOLD: Duration = Duration::from_secs(5);
+const PROBE_P95_LIMIT_MS: u64 = 500;
+const PROBE_MAX_LIMIT_MS: u64 = 2000;
+
+/// Catches: a connection cap below 2,000 (fd limits, accept backlog), per-connection work
+/// that starves the tick timers, broadcast fan-out that cannot keep up, and latency collapse
+/// for a request/response client once many sockets are open.
+pub async fn run(env: &Env) -> CheckResult {
+    let dir = env.data_dir("load");
+    let admin = cli::create_key(env, &dir, "load-admin", "operator.admin").await?;
+    let o = StartOpts::new("load", &dir)
+        .set("MICROCLAW_SERVER__TICK_INTERVAL_MS", TICK_MS)
+        .set("MICROCLAW_AUTH__API_KEY_RATE_LIMIT_PER_MINUTE", 100000);
+    let server = Server::start(env, &o).await?;
+    let rss0 = procfs::rss_kb(server.pid)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ticks: Arc<Vec<AtomicU64>> = Arc::new((0..CONNECTIONS).map(|_| AtomicU64::new(0)).collect());
+    let gate = Arc::new(Semaphore::new(OPENING_AT_ONCE));
+    let t_open = Instant::now();
+    let mut opened = Vec::with_capacity(CONNECTIONS);
+    for i in 0..CONNECTIONS {
+        let (gate, admin, ticks, mut stop) = (gate.clone(), admin.clone(), ticks.clone(), stop_rx.clone());
+        let addr = server.addr;
+        opened.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.map_err(|e| e.to_string())?;
+            let proto = if i % 10 == 0 { 4 } else { 3 };
+            let conn = Conn::connect(addr, &admin, proto).await?;
+            drop(permit);
+            let mut ws = conn.ws;
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    msg = ws.next() => match msg {
+                        Some(Ok(Message::Text(t))) => {
+                            if t.as_str().contains("\"event\":\"tick\"") {
+                                ticks[i].fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        Some(Ok(_)) => {}
+                        _ => return Err::<(), String>(format!("connection {i} was closed by the server")),
+                    }
+                }
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
+            Ok(())
+        }));
+    }
+    // Wait until every connection is open (or failed), bounded.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut probe = Conn::connect(server.addr, &admin, 3).await.map_err(|e| format!("probe: {e}"))?;
+    let mut last_report = Instant::now();
+    let connected = loop {
+        let h = probe.call("health", json!({})).await.map_err(|e| format!("probe: {e}"))?;
+        probe.events.clear();
+        let n = h["connections"].as_u64().unwrap_or(0);
+        if last_report.elapsed() > Duration::from_secs(5) {
+            eprintln!("    load: {n} connections after {:.0} s", t_open.elapsed().as_secs_f64());
+            last_report = Instant::now();
+        }
+        let failed = opened.iter().filter(|t| t.is_finished()).count();
+        if n as usize > CONNECTIONS || failed > 0 || Instant::now() > deadline {
+            break n.saturating_sub(1);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let open_secs = t_open.elapsed().as_secs_f64();
+    probe.close().await;
+    let mut failures = Vec::new();
+    if connected < CONNECTIONS as u64 {
+        failures.push(format!("only {connected}/{CONNECTIONS} connections open after {open_secs:.0} s"));
+    }
+    let before: Vec<u64> = ticks.iter().map(|t| t.load(Ordering::Relaxed)).collect();
+    let canary = Canary::start(server.addr, &admin, Duration::from_millis(100)).await.map_err(|e| format!("canary: {e}"))?;
+    tokio::time::sleep(HOLD).await;
+    let stats = canary.finish().await;
+    let rss1 = procfs::rss_kb(server.pid)?;
+    let starved = ticks.iter().zip(&before).filter(|(t, b)| t.load(Ordering::Relaxed) < *b + 2).count();
+    if starved > 0 {
+        failures.push(format!("{starved} connections got fewer than 2 ticks in {HOLD:?} (tick every {TICK_MS} ms)"));
+    }
+    let _ = stop_tx.send(true);
+    let mut closed_by_server = 0;
+    for t in opened {
+        match tokio::time::timeout(Duration::from_secs(30), t).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => {
+                closed_by_server += 1;
+                if closed_by_server == 1 {
+                    failures.push(e);
+                }
+            }
+            _ => failures.push("a connection task hung".into()),
+        }
+    }
+    let _ = server.stop(Duration::from_secs(20)).await;
+    let (p95, max) = match stats {
+        Ok(s) => (s.quantile(0.95), s.max()),
+        Err(e) => {
+            failures.push(e);
+            (0, 0)
+        }
+    };
+    if p95 > PROBE_P95_LIMIT_MS || max > PROBE_MAX_LIMIT_MS {
+        failures.push(format!("health round trip p95 {p95} ms / max {max} ms with {CONNECTIONS} open (limits {PROBE_P95_LIMIT_MS}/{PROBE_MAX_LIMIT_MS} ms)"));
+    }
+    let per_conn = rss1.saturating_sub(rss0) / CONNECTIONS as u64;
+    let details = format!("{connected} open in {open_secs:.1} s; health p95 {p95} ms max {max} ms; RSS {} → {} MB (~{per_conn} kB/conn)", rss0 / 1024, rss1 / 1024);
+    if failures.is_empty() {
+        Ok(details)
+    } else {
+        Err(format!("{} ({details})", failures.join("; ")))
+    }
+}
