@@ -70,7 +70,7 @@ for route in health sessions metrics; do
   non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$res")
   p50=$(awk '/^ +Latency/ { print $2 }' <<<"$res")
   # Rows added per table during the run (any table; the minute metrics flush adds a few).
-  delta=$(join -t= <(sort <<<"$before") <(sort <<<"$after") | awk -F= '{ d = $3 - $2; if (d != 0) printf "%s%s:%+d", sep, substr($1, 9), d; sep = "," }')
+  delta=$(join -t= <(sort <<<"$before") <(sort <<<"$after") | awk -F= '{ d = $3 - $2; if (d != 0) { printf "%s%s:%+d", sep, substr($1, 9), d; sep = "," } }')
   {
     echo "http_${route}_rps=$rps"
     echo "http_${route}_requests=$total"

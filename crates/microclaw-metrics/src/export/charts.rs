@@ -89,6 +89,16 @@ fn series(data: &ChartData) -> Vec<Series> {
     ]
 }
 
+/// `HH:MM` for ranges up to a day, `MM-DD HH:MM` beyond.
+fn axis_label(ms: i64, span_ms: f64) -> String {
+    if span_ms > 86_400_000.0 {
+        let day = short_utc(ms);
+        format!("{} {}", &day[5..10], hh_mm(ms))
+    } else {
+        hh_mm(ms)
+    }
+}
+
 type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
 fn draw_panel<DB: DrawingBackend>(
@@ -115,7 +125,7 @@ where
         .configure_mesh()
         .x_labels(6)
         .y_labels(5)
-        .x_label_formatter(&|x| hh_mm(*x as i64))
+        .x_label_formatter(&|x| axis_label(*x as i64, x1 - x0))
         .label_style((FONT, 11))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;

@@ -45,13 +45,11 @@ pub struct Sender {
 /// `<endpoint>/v1/metrics` (the endpoint may already end with it).
 pub fn metrics_url(endpoint: &str) -> Result<String> {
     let e = endpoint.trim().trim_end_matches('/');
-    if e.starts_with("https://") {
-        return Err(Error::invalid(format!(
-            "observability.otlp_endpoint {e:?} uses https, which this build does not support; \
-             expected an http:// URL of a local collector (e.g. http://127.0.0.1:4318)"
-        )));
-    }
-    if !e.starts_with("http://") || e.len() <= "http://".len() {
+    let rest = e
+        .strip_prefix("http://")
+        .or_else(|| e.strip_prefix("https://"))
+        .unwrap_or("");
+    if rest.is_empty() {
         return Err(Error::invalid(format!(
             "observability.otlp_endpoint {e:?} is not an OTLP/HTTP base URL; expected e.g. http://127.0.0.1:4318"
         )));
