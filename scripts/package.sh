@@ -33,4 +33,4 @@ if [[ -z "$deb" ]]; then
   exit 1
 fi
 echo "deb: $deb ($(du -h "$deb" | cut -f1))"
-echo "install: sudo apt install $deb   (runs as: microclaw-desktop)"
+echo "install: sudo apt install '$deb'   (then run: microclaw-desktop, or MicroClaw Console in the app menu)"

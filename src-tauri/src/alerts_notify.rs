@@ -19,6 +19,9 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
                     let Some(notice) = for_alert(&payload) else {
                         continue;
                     };
+                    if !throttle.allow(&notice.slo, shell.host.engine().now_ms()) {
+                        continue; // this SLO notified moments ago (page + ticket start together)
+                    }
                     tracing::info!("notifying: {}", notice.title);
                     if let Err(e) = app
                         .notification()

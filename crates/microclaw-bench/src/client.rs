@@ -6,6 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -31,22 +32,42 @@ pub fn ws_url(url: &str) -> Result<(String, String)> {
     Ok((format!("ws://{authority}{path}"), authority.to_string()))
 }
 
+/// Read buffer for connections that mostly sit idle (tungstenite allocates 128 KiB by default,
+/// eagerly, per connection).
+pub const IDLE_READ_BUFFER: usize = 4 * 1024;
+
 /// Opens a connection and completes the handshake within `timeout`.
 pub async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Ws> {
-    tokio::time::timeout(timeout, connect_inner(url, token))
+    connect_with(url, token, timeout, WebSocketConfig::default()).await
+}
+
+/// `connect` with a small read buffer, for holding many idle connections.
+pub async fn connect_idle(url: &str, token: &str, timeout: Duration) -> Result<Ws> {
+    let config = WebSocketConfig::default().read_buffer_size(IDLE_READ_BUFFER);
+    connect_with(url, token, timeout, config).await
+}
+
+async fn connect_with(
+    url: &str,
+    token: &str,
+    timeout: Duration,
+    config: WebSocketConfig,
+) -> Result<Ws> {
+    tokio::time::timeout(timeout, connect_inner(url, token, config))
         .await
         .map_err(|_| anyhow!("handshake with {url} did not finish within {timeout:?}"))?
 }
 
-async fn connect_inner(url: &str, token: &str) -> Result<Ws> {
+async fn connect_inner(url: &str, token: &str, config: WebSocketConfig) -> Result<Ws> {
     let (ws_url, authority) = ws_url(url)?;
     let tcp = TcpStream::connect(&authority)
         .await
         .with_context(|| format!("TCP connect to {authority}"))?;
     tcp.set_nodelay(true).context("setting TCP_NODELAY")?;
-    let (mut ws, _) = tokio_tungstenite::client_async(ws_url.as_str(), tcp)
-        .await
-        .with_context(|| format!("WebSocket upgrade at {ws_url}"))?;
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(ws_url.as_str(), tcp, Some(config))
+            .await
+            .with_context(|| format!("WebSocket upgrade at {ws_url}"))?;
     loop {
         let text = next_text(&mut ws).await?;
         if let Incoming::Event { name } = frames::parse(&text) {

@@ -6,7 +6,12 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
+
+/// Per-connection read buffer: tungstenite's default (128 KiB, allocated eagerly) would make
+/// the floor's memory per idle connection a library default rather than a floor.
+pub const READ_BUFFER: usize = 8 * 1024;
 
 const CHALLENGE: &str = r#"{"type":"event","event":"connect.challenge","payload":{"nonce":"00000000-0000-4000-8000-000000000000","ts":0}}"#;
 
@@ -44,7 +49,8 @@ pub fn answer(text: &str) -> Option<String> {
 
 async fn connection(tcp: TcpStream) -> anyhow::Result<()> {
     tcp.set_nodelay(true)?;
-    let mut ws = tokio_tungstenite::accept_async(tcp).await?;
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    let mut ws = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await?;
     ws.send(Message::text(CHALLENGE)).await?;
     while let Some(frame) = ws.next().await {
         let mut pending = reply(frame?, &mut ws).await?;

@@ -51,7 +51,7 @@ pub async fn run(plan: &IdlePlan) -> Result<IdleReport> {
     let dropped = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut opens = futures_util::stream::iter(0..plan.count)
-        .map(|_| client::connect(&plan.url, &plan.token, Duration::from_secs(30)))
+        .map(|_| client::connect_idle(&plan.url, &plan.token, Duration::from_secs(30)))
         .buffer_unordered(plan.concurrency.max(1));
     let mut holders = Vec::with_capacity(plan.count);
     let deadline = tokio::time::Instant::now() + plan.max_open;

@@ -42,6 +42,8 @@ pub struct Engine {
     events: broadcast::Sender<EngineEvent>,
     presence: Presence,
     background: CancellationToken,
+    /// The metrics loop, awaited on shutdown so its last flush lands before the store closes.
+    metrics_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// `sessions` count for `health` (a hot path): cached until a session event or 1 s passes.
     session_count: Mutex<Option<(i64, i64)>>,
     /// The file `PUT /api/config` writes (default `<data_dir>/microclaw.toml`).
@@ -105,6 +107,7 @@ impl Engine {
                 events,
                 presence: Presence::default(),
                 background: CancellationToken::new(),
+                metrics_task: Mutex::new(None),
                 session_count: Mutex::new(None),
                 config_file: Mutex::new(config_file),
             }
@@ -123,7 +126,8 @@ impl Engine {
             }
             Err(e) => tracing::warn!("could not mark interrupted runs: {e}"),
         }
-        self.metrics_engine.spawn(self.background.clone());
+        let task = self.metrics_engine.spawn(self.background.clone());
+        *self.metrics_task.lock() = Some(task);
         crate::ops::alerts::spawn_alert_fanout(self.clone(), self.background.clone());
     }
 
@@ -211,6 +215,15 @@ impl Engine {
             .shutdown(Duration::from_millis(self.config.server.shutdown_grace_ms))
             .await;
         self.background.cancel();
+        let task = self.metrics_task.lock().take();
+        if let Some(task) = task {
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the metrics loop did not stop within 5 s");
+            }
+        }
         if let Err(e) = self.metrics_engine.flush() {
             tracing::warn!("final metrics flush failed: {e}");
         }

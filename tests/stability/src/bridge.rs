@@ -114,7 +114,9 @@ impl Conn {
             next_id: 0,
             closed: None,
         };
-        let res = conn.await_response(&json!("c"), Duration::from_secs(15)).await?;
+        let res = conn
+            .await_response(&json!("c"), Duration::from_secs(15))
+            .await?;
         if res["ok"] != true {
             return Err(format!("connect refused: {}", res["error"]));
         }
@@ -155,7 +157,12 @@ impl Conn {
     }
 
     /// Sends a request and returns the whole response frame.
-    pub async fn request(&mut self, method: &str, params: Value, limit: Duration) -> Result<Value, String> {
+    pub async fn request(
+        &mut self,
+        method: &str,
+        params: Value,
+        limit: Duration,
+    ) -> Result<Value, String> {
         self.next_id += 1;
         let id = json!(format!("r{}", self.next_id));
         let frame = json!({"type": "req", "id": id, "method": method, "params": params});
@@ -165,7 +172,9 @@ impl Conn {
 
     /// A request that must succeed: its payload.
     pub async fn call(&mut self, method: &str, params: Value) -> Result<Value, String> {
-        let res = self.request(method, params, Duration::from_secs(15)).await?;
+        let res = self
+            .request(method, params, Duration::from_secs(15))
+            .await?;
         if res["ok"] == true {
             Ok(res["payload"].clone())
         } else {
@@ -195,7 +204,9 @@ impl Conn {
                 }
                 Ok(Frame::Closed(code)) => {
                     self.closed = Some(code);
-                    return Err(format!("connection closed ({code:?}) while waiting for an event"));
+                    return Err(format!(
+                        "connection closed ({code:?}) while waiting for an event"
+                    ));
                 }
                 Ok(_) => {}
             }
@@ -232,7 +243,10 @@ pub fn chat_state(ev: &Value) -> Option<(&str, &str)> {
     if ev["event"] != "chat" {
         return None;
     }
-    Some((ev["payload"]["runId"].as_str()?, ev["payload"]["state"].as_str()?))
+    Some((
+        ev["payload"]["runId"].as_str()?,
+        ev["payload"]["state"].as_str()?,
+    ))
 }
 
 /// True for the terminal chat event (`final`, `error`, `aborted`) of `run_id`.

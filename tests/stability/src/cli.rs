@@ -73,7 +73,16 @@ fn dir_str(dir: &Path) -> String {
 pub async fn create_key(env: &Env, dir: &Path, label: &str, scope: &str) -> Result<String, String> {
     let d = dir_str(dir);
     let args = [
-        "auth", "keys", "create", "--label", label, "--scope", scope, "--quiet", "--data-dir", &d,
+        "auth",
+        "keys",
+        "create",
+        "--label",
+        label,
+        "--scope",
+        scope,
+        "--quiet",
+        "--data-dir",
+        &d,
     ];
     let out = run(env, "auth keys create", &args, &[], None, false).await?;
     let key = out.stdout.trim().to_string();
@@ -115,7 +124,15 @@ pub async fn set_password(env: &Env, dir: &Path, password: &str) -> Result<(), S
 /// `microclaw audit verify`: Ok(message) on exit 0, Err(why) on a break or failure.
 pub async fn audit_verify(env: &Env, dir: &Path) -> Result<String, String> {
     let d = dir_str(dir);
-    let out = run(env, "audit verify", &["audit", "verify", "--data-dir", &d], &[], None, true).await?;
+    let out = run(
+        env,
+        "audit verify",
+        &["audit", "verify", "--data-dir", &d],
+        &[],
+        None,
+        true,
+    )
+    .await?;
     let text = format!("{} {}", out.stdout.trim(), out.stderr.trim());
     match out.code {
         0 => Ok(text.trim().to_string()),

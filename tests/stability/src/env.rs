@@ -64,7 +64,9 @@ impl Env {
     /// Removes inherited `MICROCLAW_*` settings so only the check's own apply.
     pub fn clean_env(&self, cmd: &mut tokio::process::Command) {
         for (k, _) in std::env::vars() {
-            if k.starts_with("MICROCLAW_") || k.starts_with("OPENCLAW_") || k.starts_with("GATEWAY_")
+            if k.starts_with("MICROCLAW_")
+                || k.starts_with("OPENCLAW_")
+                || k.starts_with("GATEWAY_")
             {
                 cmd.env_remove(k);
             }

@@ -34,7 +34,10 @@ impl Http {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Resp, String> {
-        let resp = req.send().await.map_err(|e| format!("HTTP request failed: {e}"))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| format!("HTTP request failed: {e}"))?;
         let status = resp.status().as_u16();
         let header = |name: &str| {
             resp.headers()
@@ -50,7 +53,10 @@ impl Http {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_string))
             .collect();
-        let text = resp.text().await.map_err(|e| format!("reading the body failed: {e}"))?;
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| format!("reading the body failed: {e}"))?;
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Ok(Resp {
             status,
@@ -62,7 +68,11 @@ impl Http {
         })
     }
 
-    fn with_auth(&self, req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+    fn with_auth(
+        &self,
+        req: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
         match token {
             Some(t) => req.bearer_auth(t),
             None => req,
@@ -74,7 +84,12 @@ impl Http {
         self.send(self.with_auth(req, token)).await
     }
 
-    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Resp, String> {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Result<Resp, String> {
         let req = self
             .client
             .post(format!("{}{path}", self.base))
@@ -94,7 +109,10 @@ impl Http {
     ) -> Result<Resp, String> {
         let m = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|e| format!("bad method {method}: {e}"))?;
-        let mut req = self.client.request(m, format!("{}{path}", self.base)).body(body);
+        let mut req = self
+            .client
+            .request(m, format!("{}{path}", self.base))
+            .body(body);
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
@@ -105,7 +123,11 @@ impl Http {
     pub async fn get_ok(&self, path: &str, token: &str) -> Result<Value, String> {
         let r = self.get(path, Some(token)).await?;
         if r.status != 200 {
-            return Err(format!("GET {path} answered {}: {}", r.status, short(&r.text)));
+            return Err(format!(
+                "GET {path} answered {}: {}",
+                r.status,
+                short(&r.text)
+            ));
         }
         Ok(r.json)
     }

@@ -50,15 +50,24 @@ fn parse_args() -> Result<Args, String> {
             "--external" => a.external = Some(PathBuf::from(value()?)),
             "--only" => a.only = Some(value()?.split(',').map(|s| s.trim().to_string()).collect()),
             "--cycles" => {
-                a.cycles = value()?.parse().map_err(|_| "--cycles: expected a number".to_string())?
+                a.cycles = value()?
+                    .parse()
+                    .map_err(|_| "--cycles: expected a number".to_string())?
             }
-            "--seed" => a.seed = value()?.parse().map_err(|_| "--seed: expected a number".to_string())?,
+            "--seed" => {
+                a.seed = value()?
+                    .parse()
+                    .map_err(|_| "--seed: expected a number".to_string())?
+            }
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
     if !a.bin.is_file() {
-        return Err(format!("{} does not exist: build it with `cargo build --release -p microclaw-cli`", a.bin.display()));
+        return Err(format!(
+            "{} does not exist: build it with `cargo build --release -p microclaw-cli`",
+            a.bin.display()
+        ));
     }
     a.bin = std::fs::canonicalize(&a.bin).map_err(|e| format!("{}: {e}", a.bin.display()))?;
     Ok(a)
@@ -87,13 +96,19 @@ async fn main() -> ExitCode {
     let mut report = Report::default();
     report.meta.insert("seed".into(), args.seed.into());
     report.meta.insert("cycles".into(), args.cycles.into());
-    report.meta.insert("binary".into(), args.bin.display().to_string().into());
+    report
+        .meta
+        .insert("binary".into(), args.bin.display().to_string().into());
     if let Some(path) = &args.external {
         if let Err(e) = report.ingest_external(path) {
             report.record("external_results", 3, Err(e), 0.0);
         }
     }
-    let plan = checks::Plan { cycles: args.cycles, seed: args.seed, only: args.only.clone() };
+    let plan = checks::Plan {
+        cycles: args.cycles,
+        seed: args.seed,
+        only: args.only.clone(),
+    };
     checks::run_all(&env, &mut report, &plan).await;
     let summary = format!("{} passed, {} failed", report.passed(), report.failed());
     if let Err(e) = report.write_json(&env.report_path()) {

@@ -124,3 +124,37 @@ impl Report {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_count_and_render_one_line_each() {
+        let mut r = Report::default();
+        r.record("a", 1, Ok("fine".into()), 0.5);
+        r.record("b", 2, Err("broke\nbadly".into()), 1.0);
+        assert_eq!((r.passed(), r.failed()), (1, 1));
+        let j = r.to_json();
+        assert_eq!(j["checks"][1]["reason"], "broke badly");
+        assert_eq!(j["checks"][0]["status"], "pass");
+    }
+
+    #[test]
+    fn external_results_are_merged_and_bad_statuses_fail() {
+        let dir = std::env::temp_dir().join(format!("stability-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("ext.tsv");
+        std::fs::write(
+            &f,
+            "fuzz_x\tPASS\t20\t100 runs\nfuzz_y\tFAIL\t3\tcrash\nfuzz_z\tMAYBE\t0\t?\n",
+        )
+        .unwrap();
+        let mut r = Report::default();
+        r.ingest_external(&f).unwrap();
+        assert_eq!((r.passed(), r.failed()), (1, 2));
+        assert!(r.ingest_external(&dir.join("missing.tsv")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -217,3 +217,26 @@ pub fn tail(path: &Path, n: usize) -> String {
         .unwrap_or(text.len());
     text[start..].replace('\n', " | ")
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listening_line_gives_the_address() {
+        assert_eq!(
+            parse_listening("listening on http://127.0.0.1:10961"),
+            Some("127.0.0.1:10961".parse().unwrap())
+        );
+        assert_eq!(
+            parse_listening("listening on http://0.0.0.0:5/\n"),
+            Some("0.0.0.0:5".parse().unwrap())
+        );
+        assert_eq!(
+            parse_listening("first run: set the operator password"),
+            None
+        );
+        assert_eq!(parse_listening("listening on http://localhost:1"), None);
+    }
+}

@@ -44,7 +44,9 @@ impl Canary {
             let mut rtts = Vec::new();
             while !flag.load(Ordering::Relaxed) {
                 let t = Instant::now();
-                let res = conn.request("health", json!({}), Duration::from_secs(10)).await?;
+                let res = conn
+                    .request("health", json!({}), Duration::from_secs(10))
+                    .await?;
                 if res["ok"] != true {
                     return Err(format!("health failed: {}", res["error"]));
                 }

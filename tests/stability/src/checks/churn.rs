@@ -28,7 +28,8 @@ async fn cycles(addr: std::net::SocketAddr, token: &str, n: usize) -> Result<(),
             let _permit = gate.acquire_owned().await.map_err(|e| e.to_string())?;
             let mut c = Conn::connect(addr, &token, if i % 2 == 0 { 3 } else { 4 }).await?;
             if i % 2 == 0 {
-                c.request("ping", json!({}), Duration::from_secs(10)).await?;
+                c.request("ping", json!({}), Duration::from_secs(10))
+                    .await?;
                 c.close().await;
             } else {
                 drop(c); // abrupt: no close frame
@@ -77,7 +78,8 @@ async fn settle(probe: &mut Conn, expected: u64) -> Result<(), String> {
 pub async fn run(env: &Env) -> CheckResult {
     let dir = env.data_dir("churn");
     let admin = cli::create_key(env, &dir, "churn-admin", "operator.admin").await?;
-    let o = StartOpts::new("churn", &dir).set("MICROCLAW_AUTH__API_KEY_RATE_LIMIT_PER_MINUTE", 100000);
+    let o =
+        StartOpts::new("churn", &dir).set("MICROCLAW_AUTH__API_KEY_RATE_LIMIT_PER_MINUTE", 100000);
     let server = Server::start(env, &o).await?;
     let mut probe = Conn::connect(server.addr, &admin, 3).await?;
     let result = async {
@@ -90,12 +92,21 @@ pub async fn run(env: &Env) -> CheckResult {
         settle(&mut probe, 1).await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let (fd1, rss1) = (procfs::fd_count(server.pid)?, procfs::rss_kb(server.pid)?);
-        let details = format!("{CYCLES} cycles in {secs:.1} s; fds {fd0} → {fd1}; RSS {} → {} kB", rss0, rss1);
+        let details = format!(
+            "{CYCLES} cycles in {secs:.1} s; fds {fd0} → {fd1}; RSS {} → {} kB",
+            rss0, rss1
+        );
         if fd1 > fd0 + FD_TOLERANCE {
-            return Err(format!("file descriptors grew by {} (tolerance {FD_TOLERANCE}): {details}", fd1 - fd0));
+            return Err(format!(
+                "file descriptors grew by {} (tolerance {FD_TOLERANCE}): {details}",
+                fd1 - fd0
+            ));
         }
         if rss1 > rss0 + RSS_TOLERANCE_KB {
-            return Err(format!("RSS grew by {} kB (tolerance {RSS_TOLERANCE_KB} kB): {details}", rss1 - rss0));
+            return Err(format!(
+                "RSS grew by {} kB (tolerance {RSS_TOLERANCE_KB} kB): {details}",
+                rss1 - rss0
+            ));
         }
         Ok(details)
     }

@@ -43,7 +43,10 @@ impl Acks {
     }
 
     pub fn total(&self) -> usize {
-        self.chats.len() + self.labels.iter().filter(|l| l.acked.is_some()).count() + self.forks.len() + self.keys.len()
+        self.chats.len()
+            + self.labels.iter().filter(|l| l.acked.is_some()).count()
+            + self.forks.len()
+            + self.keys.len()
     }
 }
 
@@ -89,9 +92,18 @@ pub async fn write_until_dead(w: Writer, limit: Duration) -> Acks {
 }
 
 async fn chat(conn: &mut Conn, session: &str, w: &Writer, n: u64, acks: &mut Acks) -> bool {
-    let text = format!("/echo crash c{} w{} n{} {}", w.cycle, w.index, n, uuid::Uuid::new_v4().simple());
+    let text = format!(
+        "/echo crash c{} w{} n{} {}",
+        w.cycle,
+        w.index,
+        n,
+        uuid::Uuid::new_v4().simple()
+    );
     let params = json!({"sessionKey": session, "message": text, "idempotencyKey": uuid::Uuid::new_v4().to_string()});
-    let Ok(res) = conn.request("chat.send", params, Duration::from_secs(10)).await else {
+    let Ok(res) = conn
+        .request("chat.send", params, Duration::from_secs(10))
+        .await
+    else {
         return false;
     };
     if res["ok"] != true {
@@ -118,7 +130,10 @@ async fn set_label(conn: &mut Conn, label: &mut LabelTrack, n: u64) -> bool {
     let value = format!("label n{n} {}", uuid::Uuid::new_v4().simple());
     label.pending = Some(value.clone());
     let params = json!({"sessionKey": label.session, "label": value});
-    match conn.request("sessions.setLabel", params, Duration::from_secs(10)).await {
+    match conn
+        .request("sessions.setLabel", params, Duration::from_secs(10))
+        .await
+    {
         Ok(res) if res["ok"] == true => {
             label.acked = Some(value);
             label.pending = None;
@@ -135,7 +150,10 @@ async fn set_label(conn: &mut Conn, label: &mut LabelTrack, n: u64) -> bool {
 async fn fork(conn: &mut Conn, session: &str, w: &Writer, n: u64, acks: &mut Acks) -> bool {
     let target = format!("fork-c{}-w{}-n{}", w.cycle, w.index, n);
     let params = json!({"sessionKey": session, "targetKey": target});
-    match conn.request("sessions.fork", params, Duration::from_secs(10)).await {
+    match conn
+        .request("sessions.fork", params, Duration::from_secs(10))
+        .await
+    {
         Ok(res) if res["ok"] == true => {
             let point = res["payload"]["fork_point"].as_i64().unwrap_or(-1);
             acks.forks.push((target, point));
@@ -148,7 +166,10 @@ async fn fork(conn: &mut Conn, session: &str, w: &Writer, n: u64, acks: &mut Ack
 
 async fn create_key(http: &Http, w: &Writer, n: u64, acks: &mut Acks) -> bool {
     let body = json!({"label": format!("crash c{} w{} n{}", w.cycle, w.index, n), "scopes": ["operator.read"]});
-    match http.post_json("/api/auth/api_keys", Some(&w.token), &body).await {
+    match http
+        .post_json("/api/auth/api_keys", Some(&w.token), &body)
+        .await
+    {
         Ok(r) if r.status == 200 => {
             if let Some(k) = r.json["api_key"].as_str() {
                 w.env.secret(k);

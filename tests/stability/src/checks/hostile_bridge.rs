@@ -42,65 +42,242 @@ pub async fn run(env: &Env) -> CheckResult {
     };
 
     // Before connect.
-    note("first frame not JSON", case::first_frame(addr, Message::text("{not json"), Some("INVALID_REQUEST"), None, 1008).await);
-    note("first frame not connect", case::first_frame(addr, Message::text(json!({"type":"req","id":"1","method":"health"}).to_string()), Some("INVALID_REQUEST"), None, 1008).await);
-    note("first frame binary", case::first_frame(addr, Message::binary(vec![0u8, 159, 146, 150]), Some("INVALID_REQUEST"), None, 1008).await);
-    note("connect with wrong types", case::first_frame(addr, case::connect_params(json!({"minProtocol":"3","maxProtocol":[4]})), Some("INVALID_REQUEST"), None, 1008).await);
-    note("connect deeply nested", case::first_frame(addr, Message::text(format!("{{\"type\":\"req\",\"id\":\"c\",\"method\":\"connect\",\"params\":{}}}", deep(100_000))), Some("INVALID_REQUEST"), None, 1008).await);
-    note("connect bad token p4", case::first_frame(addr, Message::text(connect_frame("c", "mk_00000000000000000000000000000000", 4)), Some("INVALID_REQUEST"), Some("AUTH_TOKEN_MISMATCH"), 1008).await);
-    note("connect bad token p3", case::first_frame(addr, Message::text(connect_frame("c", "not-a-key", 3)), Some("UNAUTHORIZED"), None, 1008).await);
-    note("protocol mismatch", case::first_frame(addr, case::connect_params(json!({"minProtocol":5,"maxProtocol":6,"auth":{"token":admin}})), Some("INVALID_REQUEST"), Some("PROTOCOL_MISMATCH"), 1002).await);
-    note("oversized first frame", case::first_frame(addr, Message::text("x".repeat(MAX_PAYLOAD + 1024)), None, None, 1009).await);
+    note(
+        "first frame not JSON",
+        case::first_frame(
+            addr,
+            Message::text("{not json"),
+            Some("INVALID_REQUEST"),
+            None,
+            1008,
+        )
+        .await,
+    );
+    note(
+        "first frame not connect",
+        case::first_frame(
+            addr,
+            Message::text(json!({"type":"req","id":"1","method":"health"}).to_string()),
+            Some("INVALID_REQUEST"),
+            None,
+            1008,
+        )
+        .await,
+    );
+    note(
+        "first frame binary",
+        case::first_frame(
+            addr,
+            Message::binary(vec![0u8, 159, 146, 150]),
+            Some("INVALID_REQUEST"),
+            None,
+            1008,
+        )
+        .await,
+    );
+    note(
+        "connect with wrong types",
+        case::first_frame(
+            addr,
+            case::connect_params(json!({"minProtocol":"3","maxProtocol":[4]})),
+            Some("INVALID_REQUEST"),
+            None,
+            1008,
+        )
+        .await,
+    );
+    note(
+        "connect deeply nested",
+        case::first_frame(
+            addr,
+            Message::text(format!(
+                "{{\"type\":\"req\",\"id\":\"c\",\"method\":\"connect\",\"params\":{}}}",
+                deep(100_000)
+            )),
+            Some("INVALID_REQUEST"),
+            None,
+            1008,
+        )
+        .await,
+    );
+    note(
+        "connect bad token p4",
+        case::first_frame(
+            addr,
+            Message::text(connect_frame("c", "mk_00000000000000000000000000000000", 4)),
+            Some("INVALID_REQUEST"),
+            Some("AUTH_TOKEN_MISMATCH"),
+            1008,
+        )
+        .await,
+    );
+    note(
+        "connect bad token p3",
+        case::first_frame(
+            addr,
+            Message::text(connect_frame("c", "not-a-key", 3)),
+            Some("UNAUTHORIZED"),
+            None,
+            1008,
+        )
+        .await,
+    );
+    note(
+        "protocol mismatch",
+        case::first_frame(
+            addr,
+            case::connect_params(json!({"minProtocol":5,"maxProtocol":6,"auth":{"token":admin}})),
+            Some("INVALID_REQUEST"),
+            Some("PROTOCOL_MISMATCH"),
+            1002,
+        )
+        .await,
+    );
+    note(
+        "oversized first frame",
+        case::first_frame(
+            addr,
+            Message::text("x".repeat(MAX_PAYLOAD + 1024)),
+            None,
+            None,
+            1009,
+        )
+        .await,
+    );
 
     // After connect: one connection takes every recoverable case and must stay usable.
     match Conn::connect(addr, &admin, 4).await {
         Err(e) => note("connect", Err(e)),
         Ok(mut c) => {
-            note("bad JSON", case::malformed_stays_open(&mut c, "{\"type\":\"req\",".into(), "INVALID_REQUEST").await);
-            note("response-typed frame", case::malformed_stays_open(&mut c, json!({"type":"res","id":"1","ok":true}).to_string(), "INVALID_REQUEST").await);
-            note("missing id", case::malformed_stays_open(&mut c, json!({"type":"req","method":"health"}).to_string(), "INVALID_REQUEST").await);
-            note("not an object", case::malformed_stays_open(&mut c, "[1,2,3]".into(), "INVALID_REQUEST").await);
-            note("deep nesting", case::malformed_stays_open(&mut c, format!("{{\"type\":\"req\",\"id\":\"d\",\"method\":\"health\",\"params\":{}}}", deep(100_000)), "INVALID_REQUEST").await);
-            note("binary frame", binary_stays_open(&mut c).await);
-            note("wrong types chat.send", case::bad_params(&mut c, "chat.send", json!({"sessionKey": 5, "message": ["x"]})).await);
-            note("wrong level", case::bad_params(&mut c, "sessions.setThinking", json!({"sessionKey": "h", "level": "loud"})).await);
-            note("wrong limit type", case::bad_params(&mut c, "chat.history", json!({"sessionKey": "h", "limit": "ten"})).await);
-            note("params not an object", case::bad_params(&mut c, "chat.send", json!("just a string")).await);
-            note("unknown method", unknown_method(&mut c, "INVALID_REQUEST").await);
-            note("second connect", second_connect(&mut c).await);
-            note("huge label", huge_string(&mut c).await);
+            note(
+                "bad JSON",
+                case::malformed_stays_open(&mut c, "{\"type\":\"req\",".into(), "INVALID_REQUEST")
+                    .await,
+            );
+            note(
+                "response-typed frame",
+                case::malformed_stays_open(
+                    &mut c,
+                    json!({"type":"res","id":"1","ok":true}).to_string(),
+                    "INVALID_REQUEST",
+                )
+                .await,
+            );
+            note(
+                "missing id",
+                case::malformed_stays_open(
+                    &mut c,
+                    json!({"type":"req","method":"health"}).to_string(),
+                    "INVALID_REQUEST",
+                )
+                .await,
+            );
+            note(
+                "not an object",
+                case::malformed_stays_open(&mut c, "[1,2,3]".into(), "INVALID_REQUEST").await,
+            );
+            note(
+                "deep nesting",
+                case::malformed_stays_open(
+                    &mut c,
+                    format!(
+                        "{{\"type\":\"req\",\"id\":\"d\",\"method\":\"health\",\"params\":{}}}",
+                        deep(100_000)
+                    ),
+                    "INVALID_REQUEST",
+                )
+                .await,
+            );
+            note("binary frame", case::binary_stays_open(&mut c).await);
+            note(
+                "wrong types chat.send",
+                case::bad_params(
+                    &mut c,
+                    "chat.send",
+                    json!({"sessionKey": 5, "message": ["x"]}),
+                )
+                .await,
+            );
+            note(
+                "wrong level",
+                case::bad_params(
+                    &mut c,
+                    "sessions.setThinking",
+                    json!({"sessionKey": "h", "level": "loud"}),
+                )
+                .await,
+            );
+            note(
+                "wrong limit type",
+                case::bad_params(
+                    &mut c,
+                    "chat.history",
+                    json!({"sessionKey": "h", "limit": "ten"}),
+                )
+                .await,
+            );
+            note(
+                "params not an object",
+                case::bad_params(&mut c, "chat.send", json!("just a string")).await,
+            );
+            note(
+                "unknown method",
+                case::unknown_method(&mut c, "INVALID_REQUEST").await,
+            );
+            note("second connect", case::second_connect(&mut c).await);
+            note("huge label", case::huge_string(&mut c).await);
             note("still serves", case::still_serves(&mut c).await);
             c.close().await;
         }
     }
-    note("unknown method p3", async {
-        let mut c = Conn::connect(addr, &admin, 3).await?;
-        unknown_method(&mut c, "METHOD_NOT_FOUND").await
-    }.await);
-    note("malformed burst closes", async {
-        let mut c = Conn::connect(addr, &admin, 4).await?;
-        for i in 0..20 {
-            c.send_text(format!("bad frame {i}")).await?;
+    note(
+        "unknown method p3",
+        async {
+            let mut c = Conn::connect(addr, &admin, 3).await?;
+            case::unknown_method(&mut c, "METHOD_NOT_FOUND").await
         }
-        case::closes_with(&mut c, Message::text("one too many"), 1008).await
-    }.await);
-    note("oversized frame", async {
-        let mut c = Conn::connect(addr, &admin, 4).await?;
-        case::closes_with(&mut c, Message::text("y".repeat(MAX_PAYLOAD + 1)), 1009).await
-    }.await);
+        .await,
+    );
+    note(
+        "malformed burst closes",
+        async {
+            let mut c = Conn::connect(addr, &admin, 4).await?;
+            for i in 0..20 {
+                c.send_text(format!("bad frame {i}")).await?;
+            }
+            case::closes_with(&mut c, Message::text("one too many"), 1008).await
+        }
+        .await,
+    );
+    note(
+        "oversized frame",
+        async {
+            let mut c = Conn::connect(addr, &admin, 4).await?;
+            case::closes_with(&mut c, Message::text("y".repeat(MAX_PAYLOAD + 1)), 1009).await
+        }
+        .await,
+    );
     let mut utf8_close = None;
-    note("invalid UTF-8", async {
-        let mut c = Conn::connect(addr, &admin, 3).await?;
-        utf8_close = case::invalid_utf8(&mut c).await?;
-        Ok(())
-    }.await);
+    note(
+        "invalid UTF-8",
+        async {
+            let mut c = Conn::connect(addr, &admin, 3).await?;
+            utf8_close = case::invalid_utf8(&mut c).await?;
+            Ok(())
+        }
+        .await,
+    );
     let mut flood_note = String::new();
-    note("10,000 tiny frames", async {
-        let mut c = Conn::connect(addr, &admin, 3).await?;
-        flood_note = case::flood(&mut c, 10_000).await?;
-        c.close().await;
-        Ok(())
-    }.await);
+    note(
+        "10,000 tiny frames",
+        async {
+            let mut c = Conn::connect(addr, &admin, 3).await?;
+            flood_note = case::flood(&mut c, 10_000).await?;
+            c.close().await;
+            Ok(())
+        }
+        .await,
+    );
 
     let stats = canary.finish().await;
     let hwm = procfs::status_kb(server.pid, "VmHWM").unwrap_or(0);
@@ -108,55 +285,25 @@ pub async fn run(env: &Env) -> CheckResult {
     let _ = server.stop(Duration::from_secs(15)).await;
     match stats {
         Err(e) => failures.push(e),
-        Ok(s) if s.max() > CANARY_MAX_MS => failures.push(format!("a well-behaved client waited {} ms for health (limit {CANARY_MAX_MS})", s.max())),
+        Ok(s) if s.max() > CANARY_MAX_MS => failures.push(format!(
+            "a well-behaved client waited {} ms for health (limit {CANARY_MAX_MS})",
+            s.max()
+        )),
         Ok(_) => {}
     }
     if let Err(e) = alive {
         failures.push(format!("a new client cannot connect after the corpus: {e}"));
     }
     if hwm.saturating_sub(rss_before) > RSS_GROWTH_LIMIT_KB {
-        failures.push(format!("peak RSS grew {} MB during the corpus (limit {} MB)", (hwm - rss_before) / 1024, RSS_GROWTH_LIMIT_KB / 1024));
+        failures.push(format!(
+            "peak RSS grew {} MB during the corpus (limit {} MB)",
+            (hwm - rss_before) / 1024,
+            RSS_GROWTH_LIMIT_KB / 1024
+        ));
     }
     if failures.is_empty() {
         Ok(format!("{cases} cases ok (invalid UTF-8 closed with {utf8_close:?}); RSS {} MB → peak {} MB; {flood_note}", rss_before / 1024, hwm / 1024))
     } else {
         Err(failures.join("; "))
     }
-}
-
-async fn binary_stays_open(c: &mut Conn) -> Result<(), String> {
-    use futures_util::SinkExt;
-    c.ws.send(Message::binary(vec![1u8, 2, 3])).await.map_err(|e| format!("send: {e}"))?;
-    let r = c.await_response(&serde_json::Value::Null, Duration::from_secs(10)).await?;
-    if r["error"]["code"] != "INVALID_REQUEST" {
-        return Err(format!("expected INVALID_REQUEST, got {r}"));
-    }
-    case::still_serves(c).await
-}
-
-async fn unknown_method(c: &mut Conn, code: &str) -> Result<(), String> {
-    let r = c.request("no.such.method", json!({}), Duration::from_secs(10)).await?;
-    let msg = r["error"]["message"].as_str().unwrap_or_default();
-    if r["error"]["code"] != code || !msg.contains("unknown method: no.such.method") {
-        return Err(format!("expected {code} 'unknown method: no.such.method', got {r}"));
-    }
-    Ok(())
-}
-
-async fn second_connect(c: &mut Conn) -> Result<(), String> {
-    let r = c.request("connect", json!({"minProtocol":3,"maxProtocol":4}), Duration::from_secs(10)).await?;
-    let msg = r["error"]["message"].as_str().unwrap_or_default();
-    if r["error"]["code"] != "INVALID_REQUEST" || !msg.contains("already connected") {
-        return Err(format!("expected INVALID_REQUEST 'already connected', got {r}"));
-    }
-    case::still_serves(c).await
-}
-
-/// A 512 KiB label (under maxPayload): stored or refused with INVALID_REQUEST, never a hang.
-async fn huge_string(c: &mut Conn) -> Result<(), String> {
-    let r = c.request("sessions.setLabel", json!({"sessionKey": "huge", "label": "L".repeat(512 * 1024)}), Duration::from_secs(15)).await?;
-    if r["ok"] != true && r["error"]["code"] != "INVALID_REQUEST" {
-        return Err(format!("expected ok or INVALID_REQUEST, got {}", r["error"]));
-    }
-    Ok(())
 }

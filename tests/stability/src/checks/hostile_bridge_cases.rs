@@ -21,7 +21,10 @@ pub fn deep(depth: usize) -> String {
 async fn until_close(ws: &mut Ws) -> Result<(Option<Value>, Option<u16>), String> {
     let mut err = None;
     for _ in 0..1000 {
-        match next_frame(ws, T).await.map_err(|e| format!("the server did not close: {e}"))? {
+        match next_frame(ws, T)
+            .await
+            .map_err(|e| format!("the server did not close: {e}"))?
+        {
             Frame::Json(v) if v["type"] == "res" => err = Some(v),
             Frame::Closed(code) => return Ok((err, code)),
             _ => {}
@@ -46,7 +49,13 @@ fn check_error(res: &Option<Value>, code: &str, detail: Option<&str>) -> Result<
 }
 
 /// Before connect: the first frame is `frame`; expect `code` (+ details) and close `close`.
-pub async fn first_frame(addr: SocketAddr, frame: Message, code: Option<&str>, detail: Option<&str>, close: u16) -> Result<(), String> {
+pub async fn first_frame(
+    addr: SocketAddr,
+    frame: Message,
+    code: Option<&str>,
+    detail: Option<&str>,
+    close: u16,
+) -> Result<(), String> {
     let mut ws = upgrade(addr, None).await?;
     match next_frame(&mut ws, T).await? {
         Frame::Json(v) if v["event"] == "connect.challenge" => {}
@@ -77,7 +86,10 @@ pub async fn malformed_stays_open(conn: &mut Conn, text: String, code: &str) -> 
 
 /// The connection still answers a request.
 pub async fn still_serves(conn: &mut Conn) -> Result<(), String> {
-    let r = conn.request("ping", json!({}), T).await.map_err(|e| format!("connection unusable afterwards: {e}"))?;
+    let r = conn
+        .request("ping", json!({}), T)
+        .await
+        .map_err(|e| format!("connection unusable afterwards: {e}"))?;
     if r["ok"] != true {
         return Err(format!("ping failed afterwards: {r}"));
     }
@@ -88,8 +100,13 @@ pub async fn still_serves(conn: &mut Conn) -> Result<(), String> {
 pub async fn bad_params(conn: &mut Conn, method: &str, params: Value) -> Result<(), String> {
     let r = conn.request(method, params.clone(), T).await?;
     let msg = r["error"]["message"].as_str().unwrap_or_default();
-    if r["ok"] != false || r["error"]["code"] != "INVALID_REQUEST" || !msg.contains(&format!("invalid {method} params")) {
-        return Err(format!("{method} {params} → {r}: expected INVALID_REQUEST 'invalid {method} params: …'"));
+    if r["ok"] != false
+        || r["error"]["code"] != "INVALID_REQUEST"
+        || !msg.contains(&format!("invalid {method} params"))
+    {
+        return Err(format!(
+            "{method} {params} → {r}: expected INVALID_REQUEST 'invalid {method} params: …'"
+        ));
     }
     Ok(())
 }
@@ -113,7 +130,9 @@ pub async fn invalid_utf8(conn: &mut Conn) -> Result<Option<u16>, String> {
     frame.extend_from_slice(&mask);
     frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
     let tcp = conn.ws.get_mut();
-    tcp.write_all(&frame).await.map_err(|e| format!("raw write: {e}"))?;
+    tcp.write_all(&frame)
+        .await
+        .map_err(|e| format!("raw write: {e}"))?;
     tcp.flush().await.map_err(|e| format!("raw flush: {e}"))?;
     // RFC 6455 wants close 1007 here; the protocol doc names no code, so any close (or a
     // dropped socket) is accepted and the code is reported.
@@ -128,9 +147,15 @@ pub async fn flood(conn: &mut Conn, n: usize) -> Result<String, String> {
     let t = std::time::Instant::now();
     for i in 0..n {
         let f = json!({"type":"req","id": format!("f{i}"),"method":"ping"}).to_string();
-        conn.ws.feed(Message::text(f)).await.map_err(|e| format!("flood send {i}: {e}"))?;
+        conn.ws
+            .feed(Message::text(f))
+            .await
+            .map_err(|e| format!("flood send {i}: {e}"))?;
     }
-    conn.ws.flush().await.map_err(|e| format!("flood flush: {e}"))?;
+    conn.ws
+        .flush()
+        .await
+        .map_err(|e| format!("flood flush: {e}"))?;
     let sent_in = t.elapsed();
     let mut answered = 0usize;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -143,10 +168,81 @@ pub async fn flood(conn: &mut Conn, n: usize) -> Result<String, String> {
                 }
                 answered += 1;
             }
-            Ok(Frame::Closed(c)) => return Err(format!("closed ({c:?}) after {answered}/{n} flood answers")),
+            Ok(Frame::Closed(c)) => {
+                return Err(format!("closed ({c:?}) after {answered}/{n} flood answers"))
+            }
             Ok(_) => {}
-            Err(_) => return Err(format!("only {answered}/{n} flood pings answered within 30 s")),
+            Err(_) => {
+                return Err(format!(
+                    "only {answered}/{n} flood pings answered within 30 s"
+                ))
+            }
         }
     }
-    Ok(format!("{n} frames sent in {} ms, all answered in {} ms", sent_in.as_millis(), t.elapsed().as_millis()))
+    Ok(format!(
+        "{n} frames sent in {} ms, all answered in {} ms",
+        sent_in.as_millis(),
+        t.elapsed().as_millis()
+    ))
+}
+
+pub async fn binary_stays_open(c: &mut Conn) -> Result<(), String> {
+    c.ws.send(Message::binary(vec![1u8, 2, 3]))
+        .await
+        .map_err(|e| format!("send: {e}"))?;
+    let r = c
+        .await_response(&serde_json::Value::Null, Duration::from_secs(10))
+        .await?;
+    if r["error"]["code"] != "INVALID_REQUEST" {
+        return Err(format!("expected INVALID_REQUEST, got {r}"));
+    }
+    still_serves(c).await
+}
+
+pub async fn unknown_method(c: &mut Conn, code: &str) -> Result<(), String> {
+    let r = c
+        .request("no.such.method", json!({}), Duration::from_secs(10))
+        .await?;
+    let msg = r["error"]["message"].as_str().unwrap_or_default();
+    if r["error"]["code"] != code || !msg.contains("unknown method: no.such.method") {
+        return Err(format!(
+            "expected {code} 'unknown method: no.such.method', got {r}"
+        ));
+    }
+    Ok(())
+}
+
+pub async fn second_connect(c: &mut Conn) -> Result<(), String> {
+    let r = c
+        .request(
+            "connect",
+            json!({"minProtocol":3,"maxProtocol":4}),
+            Duration::from_secs(10),
+        )
+        .await?;
+    let msg = r["error"]["message"].as_str().unwrap_or_default();
+    if r["error"]["code"] != "INVALID_REQUEST" || !msg.contains("already connected") {
+        return Err(format!(
+            "expected INVALID_REQUEST 'already connected', got {r}"
+        ));
+    }
+    still_serves(c).await
+}
+
+/// A 512 KiB label (under maxPayload): stored or refused with INVALID_REQUEST, never a hang.
+pub async fn huge_string(c: &mut Conn) -> Result<(), String> {
+    let r = c
+        .request(
+            "sessions.setLabel",
+            json!({"sessionKey": "huge", "label": "L".repeat(512 * 1024)}),
+            Duration::from_secs(15),
+        )
+        .await?;
+    if r["ok"] != true && r["error"]["code"] != "INVALID_REQUEST" {
+        return Err(format!(
+            "expected ok or INVALID_REQUEST, got {}",
+            r["error"]
+        ));
+    }
+    Ok(())
 }

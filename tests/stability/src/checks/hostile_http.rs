@@ -63,10 +63,22 @@ fn corpus() -> Vec<(&'static str, &'static str, Vec<u8>, &'static [u16])> {
 /// A documented error: JSON `{ok:false, error:{code, message}}` with a 4xx status.
 fn documented(r: &Resp, allowed: &[u16]) -> Result<(), String> {
     if !allowed.contains(&r.status) {
-        return Err(format!("status {} (expected one of {allowed:?}): {}", r.status, short(&r.text)));
+        return Err(format!(
+            "status {} (expected one of {allowed:?}): {}",
+            r.status,
+            short(&r.text)
+        ));
     }
-    if !r.content_type.starts_with("application/json") || r.json["ok"] != false || !r.json["error"]["code"].is_string() {
-        return Err(format!("status {} without a JSON error body (content-type '{}'): {}", r.status, r.content_type, short(&r.text)));
+    if !r.content_type.starts_with("application/json")
+        || r.json["ok"] != false
+        || !r.json["error"]["code"].is_string()
+    {
+        return Err(format!(
+            "status {} without a JSON error body (content-type '{}'): {}",
+            r.status,
+            r.content_type,
+            short(&r.text)
+        ));
     }
     Ok(())
 }
@@ -94,7 +106,11 @@ pub async fn run(env: &Env) -> CheckResult {
                 Err(e) => failures.push(format!("POST {path} {case}: {e}")),
                 Ok(r) if !reads_body => {
                     if r.status >= 500 || r.json.is_null() {
-                        failures.push(format!("POST {path} {case}: status {} body {}", r.status, short(&r.text)));
+                        failures.push(format!(
+                            "POST {path} {case}: status {} body {}",
+                            r.status,
+                            short(&r.text)
+                        ));
                     }
                 }
                 Ok(r) => {
@@ -117,7 +133,17 @@ pub async fn run(env: &Env) -> CheckResult {
         }
     }
     n += 1;
-    if let Err(e) = http.raw("DELETE", "/api/auth/api_keys/abc", Some(&admin), None, Vec::new()).await.and_then(|r| documented(&r, &[400, 404])) {
+    if let Err(e) = http
+        .raw(
+            "DELETE",
+            "/api/auth/api_keys/abc",
+            Some(&admin),
+            None,
+            Vec::new(),
+        )
+        .await
+        .and_then(|r| documented(&r, &[400, 404]))
+    {
         failures.push(format!("DELETE /api/auth/api_keys/abc: {e}"));
     }
     // 32 concurrent 4 MiB bodies: refused with 413 without buffering them all.
@@ -125,13 +151,26 @@ pub async fn run(env: &Env) -> CheckResult {
     let tasks: Vec<_> = (0..32)
         .map(|_| {
             let (http, admin, body) = (http.clone(), admin.clone(), big.clone());
-            tokio::spawn(async move { http.raw("POST", "/api/send", Some(&admin), Some("application/json"), body).await })
+            tokio::spawn(async move {
+                http.raw(
+                    "POST",
+                    "/api/send",
+                    Some(&admin),
+                    Some("application/json"),
+                    body,
+                )
+                .await
+            })
         })
         .collect();
     for t in tasks {
         match t.await {
             Ok(Ok(r)) if r.status == 413 => {}
-            Ok(Ok(r)) => failures.push(format!("concurrent 4 MiB body: status {} {}", r.status, short(&r.text))),
+            Ok(Ok(r)) => failures.push(format!(
+                "concurrent 4 MiB body: status {} {}",
+                r.status,
+                short(&r.text)
+            )),
             // The server may cut the upload short after answering 413: a reset is fine.
             Ok(Err(_)) => {}
             Err(e) => failures.push(format!("concurrent body task: {e}")),
@@ -143,18 +182,38 @@ pub async fn run(env: &Env) -> CheckResult {
     let _ = server.stop(Duration::from_secs(15)).await;
     match stats {
         Err(e) => failures.push(e),
-        Ok(s) if s.max() > CANARY_MAX_MS => failures.push(format!("a well-behaved client waited {} ms (limit {CANARY_MAX_MS})", s.max())),
+        Ok(s) if s.max() > CANARY_MAX_MS => failures.push(format!(
+            "a well-behaved client waited {} ms (limit {CANARY_MAX_MS})",
+            s.max()
+        )),
         Ok(_) => {}
     }
     if alive != Ok(200) {
         failures.push(format!("GET /api/health after the corpus: {alive:?}"));
     }
     if hwm.saturating_sub(rss_before) > RSS_GROWTH_LIMIT_KB {
-        failures.push(format!("peak RSS grew {} MB (limit {} MB)", (hwm - rss_before) / 1024, RSS_GROWTH_LIMIT_KB / 1024));
+        failures.push(format!(
+            "peak RSS grew {} MB (limit {} MB)",
+            (hwm - rss_before) / 1024,
+            RSS_GROWTH_LIMIT_KB / 1024
+        ));
     }
     if failures.is_empty() {
-        Ok(format!("{n} cases + 32 concurrent oversized bodies ok; RSS {} MB → peak {} MB", rss_before / 1024, hwm / 1024))
+        Ok(format!(
+            "{n} cases + 32 concurrent oversized bodies ok; RSS {} MB → peak {} MB",
+            rss_before / 1024,
+            hwm / 1024
+        ))
     } else {
-        Err(format!("{} of {n} cases broke: {}", failures.len(), failures.iter().take(8).cloned().collect::<Vec<_>>().join("; ")))
+        Err(format!(
+            "{} of {n} cases broke: {}",
+            failures.len(),
+            failures
+                .iter()
+                .take(8)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
     }
 }

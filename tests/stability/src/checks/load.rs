@@ -38,15 +38,20 @@ pub async fn run(env: &Env) -> CheckResult {
     let server = Server::start(env, &o).await?;
     let rss0 = procfs::rss_kb(server.pid)?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let ticks: Arc<Vec<AtomicU64>> = Arc::new((0..CONNECTIONS).map(|_| AtomicU64::new(0)).collect());
+    let ticks: Arc<Vec<AtomicU64>> =
+        Arc::new((0..CONNECTIONS).map(|_| AtomicU64::new(0)).collect());
     let gate = Arc::new(Semaphore::new(OPENING_AT_ONCE));
     let t_open = Instant::now();
     let mut opened = Vec::with_capacity(CONNECTIONS);
     for i in 0..CONNECTIONS {
-        let (gate, admin, ticks, mut stop) = (gate.clone(), admin.clone(), ticks.clone(), stop_rx.clone());
+        let (gate, admin, ticks, mut stop) =
+            (gate.clone(), admin.clone(), ticks.clone(), stop_rx.clone());
         let addr = server.addr;
         opened.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await.map_err(|e| e.to_string())?;
+            if *stop.borrow() {
+                return Ok(()); // the check already gave up on the ramp
+            }
             let proto = if i % 10 == 0 { 4 } else { 3 };
             let conn = Conn::connect(addr, &admin, proto).await?;
             drop(permit);
@@ -63,11 +68,11 @@ pub async fn run(env: &Env) -> CheckResult {
                                 ticks[i].fetch_add(1, Ordering::Relaxed);
                             }
                         }
-                        Some(Ok(_)) => {}
                         Some(Ok(Message::Close(c))) => {
                             let code = c.map(|c| u16::from(c.code));
                             return Err::<(), String>(format!("closed by the server with {code:?}"));
                         }
+                        Some(Ok(_)) => {}
                         _ => return Err::<(), String>("dropped by the server".into()),
                     }
                 }
@@ -86,7 +91,10 @@ pub async fn run(env: &Env) -> CheckResult {
         let n = h.json["connections"].as_u64().unwrap_or(0);
         let ended = opened.iter().filter(|t| t.is_finished()).count();
         if last_report.elapsed() > Duration::from_secs(5) {
-            eprintln!("    load: {n} connections open, {ended} ended, after {:.0} s", t_open.elapsed().as_secs_f64());
+            eprintln!(
+                "    load: {n} connections open, {ended} ended, after {:.0} s",
+                t_open.elapsed().as_secs_f64()
+            );
             last_report = Instant::now();
         }
         if n as usize >= CONNECTIONS || ended > 0 || Instant::now() > deadline {
@@ -97,7 +105,9 @@ pub async fn run(env: &Env) -> CheckResult {
     let open_secs = t_open.elapsed().as_secs_f64();
     let mut failures = Vec::new();
     if connected < CONNECTIONS as u64 {
-        failures.push(format!("only {connected}/{CONNECTIONS} connections open after {open_secs:.0} s"));
+        failures.push(format!(
+            "only {connected}/{CONNECTIONS} connections open after {open_secs:.0} s"
+        ));
     }
     // With everything open: ticks reach every connection and a probe keeps its latency.
     let stats = if failures.is_empty() {
@@ -109,7 +119,11 @@ pub async fn run(env: &Env) -> CheckResult {
             }
             Err(e) => Err(format!("probe client: {e}")),
         };
-        let starved = ticks.iter().zip(&before).filter(|(t, b)| t.load(Ordering::Relaxed) < *b + 2).count();
+        let starved = ticks
+            .iter()
+            .zip(&before)
+            .filter(|(t, b)| t.load(Ordering::Relaxed) < *b + 2)
+            .count();
         if starved > 0 {
             failures.push(format!("{starved} connections got fewer than 2 ticks in {HOLD:?} (tick every {TICK_MS} ms)"));
         }
@@ -120,11 +134,18 @@ pub async fn run(env: &Env) -> CheckResult {
     let rss1 = procfs::rss_kb(server.pid).unwrap_or(0);
     let _ = stop_tx.send(true);
     let mut ended: std::collections::BTreeMap<String, usize> = Default::default();
+    let join_deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     for t in opened {
-        match tokio::time::timeout(Duration::from_secs(30), t).await {
+        let abort = t.abort_handle();
+        match tokio::time::timeout_at(join_deadline, t).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => *ended.entry(e).or_default() += 1,
-            _ => *ended.entry("hung".into()).or_default() += 1,
+            _ => {
+                abort.abort();
+                *ended
+                    .entry("still connecting or hung after the test".into())
+                    .or_default() += 1;
+            }
         }
     }
     if !ended.is_empty() {

@@ -3,6 +3,7 @@
 mod canary;
 mod churn;
 mod crash;
+mod crash_verify;
 mod crash_writers;
 mod hostile_bridge;
 mod hostile_bridge_cases;
@@ -26,12 +27,19 @@ pub struct Plan {
 
 impl Plan {
     fn wants(&self, group: &str) -> bool {
-        self.only.as_ref().is_none_or(|o| o.iter().any(|g| g == group))
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|g| g == group))
     }
 }
 
 /// Runs one check function, timing it, and records its outcome.
-pub async fn timed(report: &mut Report, name: &str, promise: u8, f: impl Future<Output = CheckResult>) {
+pub async fn timed(
+    report: &mut Report,
+    name: &str,
+    promise: u8,
+    f: impl Future<Output = CheckResult>,
+) {
     let t = std::time::Instant::now();
     let r = f.await;
     report.record(name, promise, r, t.elapsed().as_secs_f64());
@@ -53,7 +61,12 @@ pub async fn run_all(env: &Env, report: &mut Report, plan: &Plan) {
                     report.record(name, 2, r, secs);
                 }
             }
-            Err(e) => report.record("throttles", 2, Err(format!("throttle task failed: {e}")), 0.0),
+            Err(e) => report.record(
+                "throttles",
+                2,
+                Err(format!("throttle task failed: {e}")),
+                0.0,
+            ),
         }
     }
     if plan.wants("hostile") {
@@ -70,15 +83,39 @@ pub async fn run_all(env: &Env, report: &mut Report, plan: &Plan) {
         timed(report, "churn_1000_no_leak", 4, churn::run(env)).await;
     }
     if plan.wants("shutdown") {
-        timed(report, "graceful_shutdown_under_load", 5, shutdown::run(env)).await;
+        timed(
+            report,
+            "graceful_shutdown_under_load",
+            5,
+            shutdown::run(env),
+        )
+        .await;
     }
     if plan.wants("slo") {
         slo::run(env, report).await;
     }
     if plan.wants("security") {
-        timed(report, "security_loopback_default", 7, security::loopback_default(env)).await;
-        timed(report, "security_off_loopback_self_check_high", 7, security::off_loopback(env)).await;
+        timed(
+            report,
+            "security_loopback_default",
+            7,
+            security::loopback_default(env),
+        )
+        .await;
+        timed(
+            report,
+            "security_off_loopback_self_check_high",
+            7,
+            security::off_loopback(env),
+        )
+        .await;
         // Last: it scans the logs of every process the run started.
-        timed(report, "security_no_secrets_in_logs", 7, security::no_secrets_in_logs(env)).await;
+        timed(
+            report,
+            "security_no_secrets_in_logs",
+            7,
+            security::no_secrets_in_logs(env),
+        )
+        .await;
     }
 }

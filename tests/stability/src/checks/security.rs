@@ -30,7 +30,12 @@ pub async fn loopback_default(env: &Env) -> CheckResult {
         None => "no non-loopback address to probe".to_string(),
         Some(ip) => {
             let target = SocketAddr::new(ip, addr.port());
-            match tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(target)).await {
+            match tokio::time::timeout(
+                Duration::from_secs(2),
+                tokio::net::TcpStream::connect(target),
+            )
+            .await
+            {
                 Ok(Ok(_)) => {
                     let _ = server.stop(Duration::from_secs(15)).await;
                     return Err(format!("the default listener also answers on {target}"));
@@ -41,13 +46,18 @@ pub async fn loopback_default(env: &Env) -> CheckResult {
     };
     let _ = server.stop(Duration::from_secs(15)).await;
     if !addr.ip().is_loopback() {
-        return Err(format!("default bind is {addr}, expected a loopback address"));
+        return Err(format!(
+            "default bind is {addr}, expected a loopback address"
+        ));
     }
     Ok(format!("listening on {addr}; {probe}"))
 }
 
 fn warning<'a>(report: &'a Value, code: &str) -> Option<&'a Value> {
-    report["warnings"].as_array()?.iter().find(|w| w["code"] == code)
+    report["warnings"]
+        .as_array()?
+        .iter()
+        .find(|w| w["code"] == code)
 }
 
 /// Catches: a self-check that ignores the bind address, or that flags it even behind TLS.
@@ -60,17 +70,25 @@ pub async fn off_loopback(env: &Env) -> CheckResult {
     if code != 2 || report["risk_level"] != "high" || w.is_none_or(|w| w["severity"] != "high") {
         return Err(format!("offline self-check for host 0.0.0.0 without TLS: exit {code}, risk {}, warning {w:?} (expected exit 2, high)", report["risk_level"]));
     }
-    let tls = [("MICROCLAW_SERVER__HOST", "0.0.0.0"), ("MICROCLAW_SERVER__BEHIND_TLS", "true")];
+    let tls = [
+        ("MICROCLAW_SERVER__HOST", "0.0.0.0"),
+        ("MICROCLAW_SERVER__BEHIND_TLS", "true"),
+    ];
     let (code_tls, report_tls) = cli::self_check(env, &dir, &tls).await?;
     if warning(&report_tls, "bind_not_loopback_without_tls").is_some() || code_tls == 2 {
-        return Err(format!("behind_tls=true still flags the bind: exit {code_tls}, {}", report_tls["warnings"]));
+        return Err(format!(
+            "behind_tls=true still flags the bind: exit {code_tls}, {}",
+            report_tls["warnings"]
+        ));
     }
     let admin = cli::create_key(env, &dir, "security-admin", "operator.admin").await?;
     let mut o = StartOpts::new("security-bind", &dir);
     o.args = vec!["--host".into(), "0.0.0.0".into()];
     let server = Server::start(env, &o).await?;
     let local = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), server.addr.port());
-    let live = Http::new(&format!("http://{local}"))?.get_ok("/api/config/self_check", &admin).await;
+    let live = Http::new(&format!("http://{local}"))?
+        .get_ok("/api/config/self_check", &admin)
+        .await;
     let _ = server.stop(Duration::from_secs(15)).await;
     let live = live?;
     if live["risk_level"] != "high" || warning(&live, "bind_not_loopback_without_tls").is_none() {
@@ -94,16 +112,33 @@ pub async fn no_secrets_in_logs(env: &Env) -> CheckResult {
             if let Some(pos) = text.find(s.as_str()) {
                 let line = text[..pos].matches('\n').count() + 1;
                 let shown: String = s.chars().take(6).collect();
-                leaks.push(format!("{shown}… ({} chars) in {}:{line}", s.len(), f.display()));
+                leaks.push(format!(
+                    "{shown}… ({} chars) in {}:{line}",
+                    s.len(),
+                    f.display()
+                ));
             }
         }
     }
     if secrets.len() < 5 || bytes == 0 {
-        return Err(format!("nothing to scan: {} secrets, {} log bytes (the other checks did not run?)", secrets.len(), bytes));
+        return Err(format!(
+            "nothing to scan: {} secrets, {} log bytes (the other checks did not run?)",
+            secrets.len(),
+            bytes
+        ));
     }
     if leaks.is_empty() {
-        Ok(format!("{} secrets, {} files, {} kB of logs: clean", secrets.len(), files.len(), bytes / 1024))
+        Ok(format!(
+            "{} secrets, {} files, {} kB of logs: clean",
+            secrets.len(),
+            files.len(),
+            bytes / 1024
+        ))
     } else {
-        Err(format!("{} leaks: {}", leaks.len(), leaks.iter().take(5).cloned().collect::<Vec<_>>().join("; ")))
+        Err(format!(
+            "{} leaks: {}",
+            leaks.len(),
+            leaks.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+        ))
     }
 }

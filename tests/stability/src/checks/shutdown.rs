@@ -39,21 +39,35 @@ pub async fn run(env: &Env) -> CheckResult {
     for i in 0..FINISHED_RUNS {
         let p = driver.call("chat.send", json!({"sessionKey": format!("done-{i}"), "message": format!("/echo finished {i}")})).await?;
         let run = p["runId"].as_str().unwrap_or_default().to_string();
-        let end = driver.wait_event(|e| is_terminal(e, &run), Duration::from_secs(10)).await?;
+        let end = driver
+            .wait_event(|e| is_terminal(e, &run), Duration::from_secs(10))
+            .await?;
         if end["payload"]["state"] != "final" {
-            return Err(format!("a /echo run ended {} before the test began", end["payload"]["state"]));
+            return Err(format!(
+                "a /echo run ended {} before the test began",
+                end["payload"]["state"]
+            ));
         }
     }
     let mut slow = HashSet::new();
     for i in 0..SLOW_RUNS {
-        let p = driver.call("chat.send", json!({"sessionKey": format!("slow-{i}"), "message": "/slow 30"})).await?;
+        let p = driver
+            .call(
+                "chat.send",
+                json!({"sessionKey": format!("slow-{i}"), "message": "/slow 30"}),
+            )
+            .await?;
         slow.insert(p["runId"].as_str().unwrap_or_default().to_string());
     }
     // Load: a client hammering `health` until the server goes away.
     let mut hammer = Conn::connect(addr, &admin, 3).await?;
     let load = tokio::spawn(async move {
         let mut n = 0u64;
-        while hammer.request("health", json!({}), Duration::from_secs(10)).await.is_ok() {
+        while hammer
+            .request("health", json!({}), Duration::from_secs(10))
+            .await
+            .is_ok()
+        {
             hammer.events.clear();
             n += 1;
         }
@@ -65,20 +79,30 @@ pub async fn run(env: &Env) -> CheckResult {
     let readers: Vec<_> = clients
         .into_iter()
         .chain(std::iter::once(driver))
-        .map(|mut c| tokio::spawn(async move {
-            c.drain_for(Duration::from_millis(GRACE_MS + MARGIN_MS + 2000)).await;
-            c.events
-        }))
+        .map(|mut c| {
+            tokio::spawn(async move {
+                c.drain_for(Duration::from_millis(GRACE_MS + MARGIN_MS + 2000))
+                    .await;
+                c.events
+            })
+        })
         .collect();
-    let status = server.wait_exit(Duration::from_millis(GRACE_MS + MARGIN_MS)).await;
+    let status = server
+        .wait_exit(Duration::from_millis(GRACE_MS + MARGIN_MS))
+        .await;
     let exit_ms = t0.elapsed().as_millis();
     let mut failures = Vec::new();
     match status {
         None => {
-            failures.push(format!("still running {} ms after SIGTERM (grace {GRACE_MS} + margin {MARGIN_MS})", GRACE_MS + MARGIN_MS));
+            failures.push(format!(
+                "still running {} ms after SIGTERM (grace {GRACE_MS} + margin {MARGIN_MS})",
+                GRACE_MS + MARGIN_MS
+            ));
             let _ = server.kill9().await;
         }
-        Some(s) if !s.success() => failures.push(format!("exited with {s} after SIGTERM, expected 0")),
+        Some(s) if !s.success() => {
+            failures.push(format!("exited with {s} after SIGTERM, expected 0"))
+        }
         Some(_) => {
             tokio::time::sleep(Duration::from_millis(200)).await;
             if !server.stdout_lines().iter().any(|l| l.trim() == "stopped") {
@@ -92,8 +116,16 @@ pub async fn run(env: &Env) -> CheckResult {
         if !events.iter().any(|e| e["event"] == "shutdown") {
             failures.push(format!("client {i} got no shutdown event"));
         }
-        let aborted: HashSet<&str> = events.iter().filter_map(chat_state).filter(|(_, s)| *s == "aborted").map(|(r, _)| r).collect();
-        let missing = slow.iter().filter(|r| !aborted.contains(r.as_str())).count();
+        let aborted: HashSet<&str> = events
+            .iter()
+            .filter_map(chat_state)
+            .filter(|(_, s)| *s == "aborted")
+            .map(|(r, _)| r)
+            .collect();
+        let missing = slow
+            .iter()
+            .filter(|r| !aborted.contains(r.as_str()))
+            .count();
         if missing > 0 {
             failures.push(format!("client {i} saw {missing}/{SLOW_RUNS} in-flight runs end without an 'aborted' event"));
         }
@@ -111,10 +143,19 @@ pub async fn run(env: &Env) -> CheckResult {
 async fn flushed_metrics(env: &Env, dir: &std::path::Path) -> Result<(), String> {
     let admin = cli::create_key(env, dir, "shutdown-verify", "operator.admin").await?;
     let server = Server::start(env, &StartOpts::new("shutdown-verify", dir)).await?;
-    let h = Http::new(&server.http())?.get_ok("/api/metrics/history?minutes=10", &admin).await;
+    let h = Http::new(&server.http())?
+        .get_ok("/api/metrics/history?minutes=10", &admin)
+        .await;
     let _ = server.stop(Duration::from_secs(15)).await;
     let h = h?;
-    let sum = |k: &str| h["points"].as_array().into_iter().flatten().filter_map(|p| p[k].as_u64()).sum::<u64>();
+    let sum = |k: &str| {
+        h["points"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p[k].as_u64())
+            .sum::<u64>()
+    };
     let (ok, aborted) = (sum("request_ok"), sum("request_aborted"));
     if ok < FINISHED_RUNS as u64 || aborted < SLOW_RUNS as u64 {
         return Err(format!(

@@ -66,11 +66,18 @@ async fn runs(driver: &mut Conn, messages: &[String]) -> Result<(usize, usize), 
     for batch in messages.chunks(SESSIONS) {
         let mut ids = Vec::new();
         for (i, m) in batch.iter().enumerate() {
-            let p = driver.call("chat.send", json!({"sessionKey": format!("slo-{i}"), "message": m})).await?;
+            let p = driver
+                .call(
+                    "chat.send",
+                    json!({"sessionKey": format!("slo-{i}"), "message": m}),
+                )
+                .await?;
             ids.push(p["runId"].as_str().unwrap_or_default().to_string());
         }
         for id in ids {
-            let e = driver.wait_event(|e| is_terminal(e, &id), Duration::from_secs(20)).await?;
+            let e = driver
+                .wait_event(|e| is_terminal(e, &id), Duration::from_secs(20))
+                .await?;
             match e["payload"]["state"].as_str() {
                 Some("final") => finals += 1,
                 _ => errors += 1,
@@ -82,7 +89,12 @@ async fn runs(driver: &mut Conn, messages: &[String]) -> Result<(usize, usize), 
 }
 
 /// Polls the summary until `alerts` is (non-)empty, bounded.
-async fn summary_until(http: &Http, admin: &str, firing: bool, limit: Duration) -> Result<Value, String> {
+async fn summary_until(
+    http: &Http,
+    admin: &str,
+    firing: bool,
+    limit: Duration,
+) -> Result<Value, String> {
     let deadline = Instant::now() + limit;
     loop {
         let s = http.get_ok("/api/metrics/summary", admin).await?;
@@ -91,7 +103,10 @@ async fn summary_until(http: &Http, admin: &str, firing: bool, limit: Duration) 
             return Ok(s);
         }
         if Instant::now() > deadline {
-            return Err(format!("summary alerts {} after {limit:?}: {}", s["alerts"], s["slo"]["request_success_rate"]));
+            return Err(format!(
+                "summary alerts {} after {limit:?}: {}",
+                s["alerts"], s["slo"]["request_success_rate"]
+            ));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -99,8 +114,12 @@ async fn summary_until(http: &Http, admin: &str, firing: bool, limit: Duration) 
 
 /// The audit rows of kind slo.alert with `state`.
 async fn audit_rows(http: &Http, admin: &str, state: &str) -> Result<usize, String> {
-    let a = http.get_ok("/api/audit?kind=slo.alert&limit=1000", admin).await?;
-    let entries = a["entries"].as_array().ok_or("audit answer has no entries")?;
+    let a = http
+        .get_ok("/api/audit?kind=slo.alert&limit=1000", admin)
+        .await?;
+    let entries = a["entries"]
+        .as_array()
+        .ok_or("audit answer has no entries")?;
     Ok(entries
         .iter()
         .filter(|e| {
@@ -122,7 +141,10 @@ async fn fires(http: &Http, admin: &str, listener: &mut Conn, driver: &mut Conn)
     }
     let s = summary_until(http, admin, true, Duration::from_secs(15)).await?;
     let ev = listener
-        .wait_event(|e| e["event"] == "slo.alert" && e["payload"]["state"] == "firing", Duration::from_secs(10))
+        .wait_event(
+            |e| e["event"] == "slo.alert" && e["payload"]["state"] == "firing",
+            Duration::from_secs(10),
+        )
         .await
         .map_err(|e| format!("no slo.alert firing event: {e}"))?;
     let rows = audit_rows(http, admin, "firing").await?;
@@ -130,12 +152,28 @@ async fn fires(http: &Http, admin: &str, listener: &mut Conn, driver: &mut Conn)
         return Err("no slo.alert audit row with state firing".into());
     }
     let sc = http.get_ok("/api/config/self_check", admin).await?;
-    let burn = sc["warnings"].as_array().into_iter().flatten().any(|w| w["code"] == "slo_burn_active" && w["severity"] == "high");
+    let burn = sc["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|w| w["code"] == "slo_burn_active" && w["severity"] == "high");
     if !burn {
-        return Err(format!("self-check shows no high slo_burn_active while alerts fire: {}", sc["warnings"]));
+        return Err(format!(
+            "self-check shows no high slo_burn_active while alerts fire: {}",
+            sc["warnings"]
+        ));
     }
-    let names: Vec<&str> = s["alerts"].as_array().into_iter().flatten().filter_map(|a| a["slo"].as_str()).collect();
-    Ok(format!("{} alerts firing ({names:?}); event {}; {rows} audit rows", names.len(), ev["payload"]["severity"]))
+    let names: Vec<&str> = s["alerts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["slo"].as_str())
+        .collect();
+    Ok(format!(
+        "{} alerts firing ({names:?}); event {}; {rows} audit rows",
+        names.len(),
+        ev["payload"]["severity"]
+    ))
 }
 
 /// Catches: alerts that latch forever, clearing that is not published or audited.
@@ -146,12 +184,17 @@ async fn clears(http: &Http, admin: &str, listener: &mut Conn, driver: &mut Conn
     }
     summary_until(http, admin, false, Duration::from_secs(20)).await?;
     listener
-        .wait_event(|e| e["event"] == "slo.alert" && e["payload"]["state"] == "resolved", Duration::from_secs(10))
+        .wait_event(
+            |e| e["event"] == "slo.alert" && e["payload"]["state"] == "resolved",
+            Duration::from_secs(10),
+        )
         .await
         .map_err(|e| format!("no slo.alert resolved event: {e}"))?;
     let rows = audit_rows(http, admin, "resolved").await?;
     if rows == 0 {
         return Err("no slo.alert audit row with state resolved".into());
     }
-    Ok(format!("cleared after {finals} successful runs; {rows} resolved audit rows"))
+    Ok(format!(
+        "cleared after {finals} successful runs; {rows} resolved audit rows"
+    ))
 }

@@ -35,7 +35,8 @@ fn spawn_reader(
                 }
             }
         }
-        conn.request("ping", json!({}), Duration::from_secs(10)).await?;
+        conn.request("ping", json!({}), Duration::from_secs(10))
+            .await?;
         Ok(chats)
     })
 }
@@ -43,7 +44,9 @@ fn spawn_reader(
 async fn connections(watch: &mut Conn) -> Result<u64, String> {
     let h = watch.call("health", json!({})).await?;
     watch.events.clear();
-    h["connections"].as_u64().ok_or_else(|| format!("health has no connections count: {h}"))
+    h["connections"]
+        .as_u64()
+        .ok_or_else(|| format!("health has no connections count: {h}"))
 }
 
 /// Catches: an unbounded per-connection queue (server memory grows with a stuck client),
@@ -61,7 +64,10 @@ pub async fn run(env: &Env) -> CheckResult {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut readers = Vec::new();
     for _ in 0..3 {
-        readers.push(spawn_reader(Conn::connect(addr, &admin, 4).await?, stop_rx.clone()));
+        readers.push(spawn_reader(
+            Conn::connect(addr, &admin, 4).await?,
+            stop_rx.clone(),
+        ));
     }
     let base = Canary::start(addr, &admin, Duration::from_millis(50)).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -75,7 +81,12 @@ pub async fn run(env: &Env) -> CheckResult {
     // Broadcast chat deltas: long /slow runs plus big /echo replies (protocol-4 deltas carry
     // the cumulative text, so the stuck client's queue fills quickly).
     for i in 0..4 {
-        driver.call("chat.send", json!({"sessionKey": format!("slow-{i}"), "message": "/slow 8"})).await?;
+        driver
+            .call(
+                "chat.send",
+                json!({"sessionKey": format!("slow-{i}"), "message": "/slow 8"}),
+            )
+            .await?;
     }
     let text = "word ".repeat(3000);
     let started = Instant::now();
@@ -115,7 +126,9 @@ pub async fn run(env: &Env) -> CheckResult {
     }
     if let Some(Some(code)) = end {
         if code != 1013 {
-            failures.push(format!("the slow client was closed with {code}, expected 1013"));
+            failures.push(format!(
+                "the slow client was closed with {code}, expected 1013"
+            ));
         }
     }
     let _ = stop_tx.send(true);

@@ -15,7 +15,11 @@ const LOGIN_WINDOW: u64 = 4;
 const KEY_LIMIT: u64 = 10;
 
 pub async fn run(env: &Env) -> Vec<(&'static str, CheckResult, f64)> {
-    let names = ["throttle_login_recovers", "throttle_session_inflight_recovers", "throttle_api_key_recovers"];
+    let names = [
+        "throttle_login_recovers",
+        "throttle_session_inflight_recovers",
+        "throttle_api_key_recovers",
+    ];
     let dir = env.data_dir("throttle");
     let setup = async {
         cli::set_password(env, &dir, PASSWORD).await?;
@@ -32,15 +36,32 @@ pub async fn run(env: &Env) -> Vec<(&'static str, CheckResult, f64)> {
     };
     let (server, admin, reader, other) = match setup.await {
         Ok(s) => s,
-        Err(e) => return names.iter().map(|n| (*n, Err(format!("setup failed: {e}")), 0.0)).collect(),
+        Err(e) => {
+            return names
+                .iter()
+                .map(|n| (*n, Err(format!("setup failed: {e}")), 0.0))
+                .collect()
+        }
     };
     let mut out = Vec::new();
     let t = Instant::now();
-    out.push((names[0], login_recovers(env, &server).await, t.elapsed().as_secs_f64()));
+    out.push((
+        names[0],
+        login_recovers(env, &server).await,
+        t.elapsed().as_secs_f64(),
+    ));
     let t = Instant::now();
-    out.push((names[1], session_inflight_recovers(&server, &admin).await, t.elapsed().as_secs_f64()));
+    out.push((
+        names[1],
+        session_inflight_recovers(&server, &admin).await,
+        t.elapsed().as_secs_f64(),
+    ));
     let t = Instant::now();
-    out.push((names[2], api_key_recovers(&server, &reader, &other).await, t.elapsed().as_secs_f64()));
+    out.push((
+        names[2],
+        api_key_recovers(&server, &reader, &other).await,
+        t.elapsed().as_secs_f64(),
+    ));
     let _ = server.stop(Duration::from_secs(15)).await;
     out
 }
@@ -50,7 +71,12 @@ fn retry_after(r: &Resp) -> Result<u64, String> {
     r.retry_after
         .as_deref()
         .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| format!("429 without a numeric Retry-After header: {}", short(&r.text)))
+        .ok_or_else(|| {
+            format!(
+                "429 without a numeric Retry-After header: {}",
+                short(&r.text)
+            )
+        })
 }
 
 /// Catches: a throttle that never lets the client back in (a window that keeps sliding on
@@ -58,28 +84,54 @@ fn retry_after(r: &Resp) -> Result<u64, String> {
 async fn login_recovers(env: &Env, server: &Server) -> CheckResult {
     let http = Http::new(&server.http())?;
     for i in 0..5 {
-        let wrong = format!("wrong password number {i} {}", uuid::Uuid::new_v4().simple());
+        let wrong = format!(
+            "wrong password number {i} {}",
+            uuid::Uuid::new_v4().simple()
+        );
         env.secret(&wrong);
-        let r = http.post_json("/api/auth/login", None, &json!({"password": wrong})).await?;
+        let r = http
+            .post_json("/api/auth/login", None, &json!({"password": wrong}))
+            .await?;
         if r.status != 401 {
-            return Err(format!("wrong password attempt {i} answered {}, expected 401: {}", r.status, short(&r.text)));
+            return Err(format!(
+                "wrong password attempt {i} answered {}, expected 401: {}",
+                r.status,
+                short(&r.text)
+            ));
         }
     }
-    let r = http.post_json("/api/auth/login", None, &json!({"password": PASSWORD})).await?;
+    let r = http
+        .post_json("/api/auth/login", None, &json!({"password": PASSWORD}))
+        .await?;
     if r.status != 429 {
-        return Err(format!("the 6th attempt within {LOGIN_WINDOW} s answered {}, expected 429: {}", r.status, short(&r.text)));
+        return Err(format!(
+            "the 6th attempt within {LOGIN_WINDOW} s answered {}, expected 429: {}",
+            r.status,
+            short(&r.text)
+        ));
     }
     if r.json["error"]["code"] != "RATE_LIMITED" {
-        return Err(format!("429 body is not a RATE_LIMITED error: {}", short(&r.text)));
+        return Err(format!(
+            "429 body is not a RATE_LIMITED error: {}",
+            short(&r.text)
+        ));
     }
     let wait = retry_after(&r)?;
     if wait == 0 || wait > LOGIN_WINDOW {
-        return Err(format!("Retry-After {wait} is outside 1..={LOGIN_WINDOW} (the cooldown window)"));
+        return Err(format!(
+            "Retry-After {wait} is outside 1..={LOGIN_WINDOW} (the cooldown window)"
+        ));
     }
     tokio::time::sleep(Duration::from_millis(wait * 1000 + 300)).await;
-    let r = http.post_json("/api/auth/login", None, &json!({"password": PASSWORD})).await?;
+    let r = http
+        .post_json("/api/auth/login", None, &json!({"password": PASSWORD}))
+        .await?;
     if r.status != 200 {
-        return Err(format!("the correct password {wait} s after the 429 (its Retry-After) answered {}: {}", r.status, short(&r.text)));
+        return Err(format!(
+            "the correct password {wait} s after the 429 (its Retry-After) answered {}: {}",
+            r.status,
+            short(&r.text)
+        ));
     }
     for k in ["session_id", "csrf_token"] {
         if let Some(s) = r.json[k].as_str() {
@@ -89,36 +141,81 @@ async fn login_recovers(env: &Env, server: &Server) -> CheckResult {
     if !r.set_cookie.iter().any(|c| c.starts_with("mc_session=")) {
         return Err("the successful login set no mc_session cookie".into());
     }
-    Ok(format!("429 with Retry-After {wait}; login succeeded after it"))
+    Ok(format!(
+        "429 with Retry-After {wait}; login succeeded after it"
+    ))
 }
 
 /// Catches: a per-session limit that is not enforced, or whose slot is never released when
 /// the run ends (the session stays blocked).
 async fn session_inflight_recovers(server: &Server, admin: &str) -> CheckResult {
     let mut conn = Conn::connect(server.addr, admin, 4).await?;
-    let first = conn.call("chat.send", json!({"sessionKey": "throttled", "message": "/slow 1.5"})).await?;
-    let run_id = first["runId"].as_str().ok_or("chat.send payload has no runId")?.to_string();
-    let res = conn.request("chat.send", json!({"sessionKey": "throttled", "message": "/echo second"}), Duration::from_secs(10)).await?;
+    let first = conn
+        .call(
+            "chat.send",
+            json!({"sessionKey": "throttled", "message": "/slow 1.5"}),
+        )
+        .await?;
+    let run_id = first["runId"]
+        .as_str()
+        .ok_or("chat.send payload has no runId")?
+        .to_string();
+    let res = conn
+        .request(
+            "chat.send",
+            json!({"sessionKey": "throttled", "message": "/echo second"}),
+            Duration::from_secs(10),
+        )
+        .await?;
     if res["ok"] == true || res["error"]["code"] != "RATE_LIMITED" {
-        return Err(format!("a 2nd run on a session limited to 1 was not refused with RATE_LIMITED: {res}"));
+        return Err(format!(
+            "a 2nd run on a session limited to 1 was not refused with RATE_LIMITED: {res}"
+        ));
     }
     if res["error"]["retryable"] != true || !res["error"]["retryAfterMs"].is_u64() {
-        return Err(format!("RATE_LIMITED without retryable/retryAfterMs: {}", res["error"]));
+        return Err(format!(
+            "RATE_LIMITED without retryable/retryAfterMs: {}",
+            res["error"]
+        ));
     }
     let http = Http::new(&server.http())?;
-    let r = http.post_json("/api/send", Some(admin), &json!({"session_key": "throttled", "message": "/echo http"})).await?;
+    let r = http
+        .post_json(
+            "/api/send",
+            Some(admin),
+            &json!({"session_key": "throttled", "message": "/echo http"}),
+        )
+        .await?;
     if r.status != 429 {
-        return Err(format!("POST /api/send on the busy session answered {}, expected 429: {}", r.status, short(&r.text)));
+        return Err(format!(
+            "POST /api/send on the busy session answered {}, expected 429: {}",
+            r.status,
+            short(&r.text)
+        ));
     }
     retry_after(&r)?;
-    let end = conn.wait_event(|e| is_terminal(e, &run_id), Duration::from_secs(10)).await?;
+    let end = conn
+        .wait_event(|e| is_terminal(e, &run_id), Duration::from_secs(10))
+        .await?;
     if end["payload"]["state"] != "final" {
-        return Err(format!("the /slow run ended as {}, expected final", end["payload"]["state"]));
+        return Err(format!(
+            "the /slow run ended as {}, expected final",
+            end["payload"]["state"]
+        ));
     }
-    let again = conn.request("chat.send", json!({"sessionKey": "throttled", "message": "/echo after"}), Duration::from_secs(10)).await?;
+    let again = conn
+        .request(
+            "chat.send",
+            json!({"sessionKey": "throttled", "message": "/echo after"}),
+            Duration::from_secs(10),
+        )
+        .await?;
     conn.close().await;
     if again["ok"] != true {
-        return Err(format!("after the run ended the session still refuses runs: {}", again["error"]));
+        return Err(format!(
+            "after the run ended the session still refuses runs: {}",
+            again["error"]
+        ));
     }
     Ok("2nd run refused while busy; accepted after the first ended".into())
 }
@@ -141,10 +238,15 @@ async fn api_key_recovers(server: &Server, key: &str, other: &str) -> CheckResul
         }
     }
     let Some((i, r)) = limited else {
-        return Err(format!("{} requests with one key were never limited (limit {KEY_LIMIT}/min)", KEY_LIMIT * 3));
+        return Err(format!(
+            "{} requests with one key were never limited (limit {KEY_LIMIT}/min)",
+            KEY_LIMIT * 3
+        ));
     };
     if i < KEY_LIMIT {
-        return Err(format!("limited after only {i} requests; the limit is {KEY_LIMIT} per minute"));
+        return Err(format!(
+            "limited after only {i} requests; the limit is {KEY_LIMIT} per minute"
+        ));
     }
     let wait = retry_after(&r)?;
     if wait == 0 || wait > 60 {
@@ -152,12 +254,21 @@ async fn api_key_recovers(server: &Server, key: &str, other: &str) -> CheckResul
     }
     let o = http.get("/api/sessions?limit=1", Some(other)).await?;
     if o.status != 200 {
-        return Err(format!("another key was throttled too ({}): the limit is not per key", o.status));
+        return Err(format!(
+            "another key was throttled too ({}): the limit is not per key",
+            o.status
+        ));
     }
     tokio::time::sleep(Duration::from_millis(wait * 1000 + 300)).await;
     let r = http.get("/api/sessions?limit=1", Some(key)).await?;
     if r.status != 200 {
-        return Err(format!("{} s after the 429 (Retry-After {wait}) the key still gets {}", started.elapsed().as_secs(), r.status));
+        return Err(format!(
+            "{} s after the 429 (Retry-After {wait}) the key still gets {}",
+            started.elapsed().as_secs(),
+            r.status
+        ));
     }
-    Ok(format!("limited after {i} requests, Retry-After {wait}, recovered"))
+    Ok(format!(
+        "limited after {i} requests, Retry-After {wait}, recovered"
+    ))
 }
