@@ -80,6 +80,7 @@ impl Engine {
             Some(crate::auth::random_hex(16))
         };
         let (events, _) = broadcast::channel(1024);
+        let presence = Presence::new(events.clone());
         let config_file = data_dir.join(CONFIG_FILE_NAME);
         let engine = Arc::new_cyclic(|weak: &Weak<Engine>| {
             let agents =
@@ -105,7 +106,7 @@ impl Engine {
                 login_throttle: LoginThrottle::default(),
                 setup_token: Mutex::new(setup_token),
                 events,
-                presence: Presence::default(),
+                presence,
                 background: CancellationToken::new(),
                 metrics_task: Mutex::new(None),
                 session_count: Mutex::new(None),

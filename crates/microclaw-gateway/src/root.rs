@@ -90,6 +90,10 @@ async fn root(
     upgrade
         .max_message_size(max)
         .max_frame_size(max)
+        // tungstenite allocates its read buffer eagerly (128 KiB by default): small buffers
+        // keep thousands of idle operator connections cheap; they grow as frames need.
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
         .on_upgrade(move |socket| bridge::serve_socket(engine, socket, ctx))
 }
 

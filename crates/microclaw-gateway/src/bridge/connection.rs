@@ -104,15 +104,11 @@ fn join(engine: &Engine, conn_id: &str, session: &Session, ctx: &ConnContext) {
     };
     engine.presence().join(conn_id, entry);
     engine.metrics().bridge_connections_add(1);
-    hello::bump_presence_version();
-    engine.emit(EngineEvent::PresenceChanged);
 }
 
 fn leave(engine: &Engine, conn_id: &str) {
     engine.presence().leave(conn_id);
     engine.metrics().bridge_connections_add(-1);
-    hello::bump_presence_version();
-    engine.emit(EngineEvent::PresenceChanged);
 }
 
 /// Waits for the first frame; it must be a `connect` request that succeeds.

@@ -5,7 +5,6 @@ use super::handshake::Session;
 use super::methods;
 use microclaw_engine::Engine;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Every event this bridge may send.
 pub const EVENTS: &[&str] = &[
@@ -19,15 +18,9 @@ pub const EVENTS: &[&str] = &[
     "slo.alert",
 ];
 
-/// Bumped whenever a bridge connection joins or leaves (hello-ok `stateVersion.presence`).
-static PRESENCE_VERSION: AtomicU64 = AtomicU64::new(0);
-
-pub fn bump_presence_version() {
-    PRESENCE_VERSION.fetch_add(1, Ordering::Relaxed);
-}
-
+/// The presence list (newest first, capped; built once per change by the engine).
 pub fn presence_json(engine: &Engine) -> Value {
-    serde_json::to_value(engine.presence().list()).unwrap_or_else(|_| json!([]))
+    (*engine.presence().snapshot()).clone()
 }
 
 pub fn hello_ok(engine: &Engine, session: &Session, conn_id: &str, health: Value) -> Value {
@@ -42,7 +35,7 @@ pub fn hello_ok(engine: &Engine, session: &Session, conn_id: &str, health: Value
         "snapshot": {
             "presence": presence_json(engine),
             "health": health,
-            "stateVersion": {"presence": PRESENCE_VERSION.load(Ordering::Relaxed), "health": health_version},
+            "stateVersion": {"presence": engine.presence().version(), "health": health_version},
             "uptimeMs": uptime,
             "authMode": "token",
         },
