@@ -3,7 +3,9 @@
 //! `PRAGMA integrity_check`, metrics history may lose at most one flush interval, and the
 //! audit chain must verify.
 
-use super::crash_verify::{integrity_check, verify_acked_writes, verify_metrics_history};
+use super::crash_verify::{
+    history_ok_total, integrity_check, verify_acked_writes, verify_metrics_history,
+};
 use super::crash_writers::{write_until_dead, Acks, Writer};
 use crate::cli;
 use crate::env::Env;
@@ -26,6 +28,18 @@ pub struct CrashRun {
     pub kills: Vec<Instant>,
     pub integrity: Vec<String>,
     pub started: Instant,
+    pub cycles: Vec<CycleStats>,
+}
+
+/// What one process lifetime did, for the per-cycle metrics bound.
+pub struct CycleStats {
+    pub kill: Instant,
+    /// When our runs' `final` events arrived.
+    pub finals: Vec<Instant>,
+    /// Acknowledged chat.send count.
+    pub chats: usize,
+    /// `request_ok` summed over the history right after this cycle's start (before any run).
+    pub history_before: u64,
 }
 
 fn opts(dir: &Path) -> StartOpts {
@@ -139,11 +153,15 @@ async fn cycles_run(env: &Env, cycles: usize, seed: u64) -> Result<CrashRun, Str
         kills: Vec::new(),
         integrity: Vec::new(),
         started: Instant::now(),
+        cycles: Vec::new(),
     };
     for cycle in 0..cycles {
         let server = Server::start(env, &opts(&dir))
             .await
             .map_err(|e| format!("cycle {cycle}: start failed: {e}"))?;
+        let history_before = history_ok_total(&server, &tokens[0], run.started)
+            .await
+            .map_err(|e| format!("cycle {cycle}: reading the metrics history: {e}"))?;
         let mut tasks = Vec::new();
         for (index, token) in tokens.iter().enumerate() {
             let w = Writer {
@@ -157,14 +175,25 @@ async fn cycles_run(env: &Env, cycles: usize, seed: u64) -> Result<CrashRun, Str
         }
         let delay = rng.gen_range(1500..3500u64);
         tokio::time::sleep(Duration::from_millis(delay)).await;
-        run.kills.push(Instant::now());
+        let kill = Instant::now();
+        run.kills.push(kill);
         server
             .kill9()
             .await
             .map_err(|e| format!("cycle {cycle}: {e}"))?;
+        let mut stats = CycleStats {
+            kill,
+            finals: Vec::new(),
+            chats: 0,
+            history_before,
+        };
         for t in tasks {
             match tokio::time::timeout(Duration::from_secs(20), t).await {
-                Ok(Ok(acks)) => run.acks.merge(acks),
+                Ok(Ok(acks)) => {
+                    stats.finals.extend(acks.finals.iter().copied());
+                    stats.chats += acks.chats.len();
+                    run.acks.merge(acks);
+                }
                 _ => {
                     return Err(format!(
                         "cycle {cycle}: a writer did not stop after the kill"
@@ -172,6 +201,7 @@ async fn cycles_run(env: &Env, cycles: usize, seed: u64) -> Result<CrashRun, Str
                 }
             }
         }
+        run.cycles.push(stats);
         if let Err(e) = integrity_check(&dir.join("microclaw.db")).await {
             run.integrity.push(format!("after kill {cycle}: {e}"));
         }

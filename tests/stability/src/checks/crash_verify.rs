@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// `PRAGMA integrity_check` must answer exactly `ok`.
 pub async fn integrity_check(db: &Path) -> Result<(), String> {
@@ -154,40 +155,66 @@ async fn list_sessions(conn: &mut Conn) -> Result<HashMap<String, Value>, String
     Err("sessions.list still hasMore after 100 pages".into())
 }
 
-/// Catches: metrics held only in memory (no periodic flush), a flush that overwrites the
-/// minute's row instead of adding to it (restarts within a minute), or counting twice.
-pub async fn verify_metrics_history(server: &Server, admin: &str, run: &CrashRun) -> CheckResult {
-    let window = Duration::from_secs(FLUSH_SECONDS) + FLUSH_SLACK;
-    let mut must_have = 0usize;
-    let mut kills = run.kills.clone();
-    kills.sort();
-    for f in &run.acks.finals {
-        // The kill that ended this final's process: the first kill after it.
-        if let Some(k) = kills.iter().find(|k| *k >= f) {
-            if k.duration_since(*f) > window {
-                must_have += 1;
-            }
-        }
-    }
-    let minutes = run.started.elapsed().as_secs() / 60 + 3;
-    let http = Http::new(&server.http())?;
-    let h = http
-        .get_ok(&format!("/api/metrics/history?minutes={minutes}"), admin)
+/// `request_ok` summed over the whole history since the crash phase began.
+pub async fn history_ok_total(server: &Server, token: &str, since: Instant) -> Result<u64, String> {
+    let minutes = since.elapsed().as_secs() / 60 + 3;
+    let h = Http::new(&server.http())?
+        .get_ok(&format!("/api/metrics/history?minutes={minutes}"), token)
         .await?;
     let points = h["points"]
         .as_array()
         .ok_or("history has no points array")?;
-    let recorded: u64 = points.iter().filter_map(|p| p["request_ok"].as_u64()).sum();
-    let seen = run.acks.finals.len() as u64;
-    // At most one chat.send per writer was in flight at each kill (committed, response lost).
-    let acked = (run.acks.chats.len() + run.kills.len() * WRITERS) as u64;
-    if (recorded as usize) < must_have {
+    Ok(points.iter().filter_map(|p| p["request_ok"].as_u64()).sum())
+}
+
+/// Catches: metrics held only in memory (no periodic flush), a flush that overwrites the
+/// minute's row instead of adding to it (restarts within a minute), or counting twice.
+/// Per process lifetime: the runs it finished more than one flush interval (plus slack)
+/// before its kill must be in the history at the next start; more than it ever started
+/// must not.
+pub async fn verify_metrics_history(server: &Server, admin: &str, run: &CrashRun) -> CheckResult {
+    let window = Duration::from_secs(FLUSH_SECONDS) + FLUSH_SLACK;
+    let final_total = history_ok_total(server, admin, run.started).await?;
+    let mut problems = Vec::new();
+    let (mut must_total, mut seen_total) = (0usize, 0usize);
+    for (c, cycle) in run.cycles.iter().enumerate() {
+        let after = run
+            .cycles
+            .get(c + 1)
+            .map(|n| n.history_before)
+            .unwrap_or(final_total);
+        let Some(delta) = after.checked_sub(cycle.history_before) else {
+            problems.push(format!(
+                "cycle {c}: history shrank from {} to {after} ok runs",
+                cycle.history_before
+            ));
+            continue;
+        };
+        let must = cycle
+            .finals
+            .iter()
+            .filter(|f| cycle.kill.duration_since(**f) > window)
+            .count();
+        // At most one chat.send per writer was in flight at the kill (committed, response lost).
+        let max = (cycle.chats + WRITERS) as u64;
+        must_total += must;
+        seen_total += cycle.finals.len();
+        if (delta as usize) < must {
+            problems.push(format!("cycle {c}: {delta} ok runs persisted but {must} finished more than {window:?} before the kill"));
+        } else if delta > max {
+            problems.push(format!("cycle {c}: {delta} ok runs persisted but at most {max} were started: counted twice"));
+        }
+    }
+    if !problems.is_empty() {
         return Err(format!(
-            "history holds {recorded} ok runs but {must_have} finished more than {window:?} before their kill (lost more than one flush interval)"
+            "metrics history lost more than one flush interval ({FLUSH_SECONDS} s): {}",
+            problems
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
         ));
     }
-    if recorded > acked {
-        return Err(format!("history holds {recorded} ok runs but at most {acked} runs were ever started: counted twice"));
-    }
-    Ok(format!("history {recorded} ok runs; {seen} finals seen, {must_have} older than one flush interval at their kill"))
+    Ok(format!("{} cycles: history {final_total} ok runs; {seen_total} finals seen, {must_total} older than one flush interval at their kill, all persisted", run.cycles.len()))
 }
