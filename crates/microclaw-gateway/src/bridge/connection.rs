@@ -323,6 +323,11 @@ impl Loop {
             );
             return Flow::Continue;
         }
+        if methods::is_instant(&req.method) {
+            // `health` and `ping` answer from memory: no task, no permit.
+            methods::dispatch(&self.mctx, &self.out, &req);
+            return Flow::Continue;
+        }
         let Ok(permit) = in_flight.clone().acquire_owned().await else {
             return Flow::Stop;
         };

@@ -146,6 +146,11 @@ pub fn advertised_names() -> Vec<&'static str> {
     names
 }
 
+/// Methods answered inline on the connection's task (they read only memory and never block).
+pub fn is_instant(method: &str) -> bool {
+    matches!(method, "health" | "ping")
+}
+
 /// Runs one request and queues its response (then releases a started run's events).
 pub fn dispatch(ctx: &MethodCtx, out: &Outbound, req: &Request) {
     let (metric_name, result) = match lookup(&req.method) {

@@ -159,6 +159,9 @@ const OVERFLOW_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(
 /// Owns the sink: writes queued frames in order until a close frame was written, the socket
 /// failed, or the queue overflowed; then it abandons even a send that is stuck on a client
 /// that stopped reading, and tries (for a bounded time) to deliver close 1013.
+/// Frames written per flush at most.
+const WRITE_BATCH: usize = 64;
+
 pub async fn run_writer<S>(mut sink: S, mut out: OutboundRx)
 where
     S: Sink<Message> + Unpin,
@@ -166,27 +169,55 @@ where
 {
     let shared = out.shared.clone();
     let mut overflowed = false;
-    loop {
-        let msg = tokio::select! {
+    // Frames queued together are written together and flushed once (one syscall for a burst
+    // of pipelined responses instead of one per frame).
+    let mut batch: Vec<Message> = Vec::with_capacity(WRITE_BATCH);
+    'outer: loop {
+        let first = tokio::select! {
             biased;
             _ = shared.overflow.cancelled() => { overflowed = true; break; }
             msg = out.rx.recv() => match msg { Some(m) => m, None => break },
         };
-        if let Message::Text(t) = &msg {
-            shared.queued_bytes.fetch_sub(t.len(), Ordering::AcqRel);
+        batch.push(first);
+        while batch.len() < WRITE_BATCH {
+            match out.rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
         }
-        let is_close = matches!(msg, Message::Close(_));
-        let sent = tokio::select! {
+        let mut stop = false;
+        for msg in batch.drain(..) {
+            if let Message::Text(t) = &msg {
+                shared.queued_bytes.fetch_sub(t.len(), Ordering::AcqRel);
+            }
+            let is_close = matches!(msg, Message::Close(_));
+            let fed = tokio::select! {
+                biased;
+                _ = shared.overflow.cancelled() => { overflowed = true; break 'outer; }
+                r = sink.feed(msg) => r,
+            };
+            if let Err(e) = fed {
+                // A peer that went away is normal: debug, not an error.
+                tracing::debug!("bridge send failed (socket closed): {e}");
+                stop = true;
+                break;
+            }
+            if is_close {
+                stop = true;
+                break;
+            }
+        }
+        batch.clear();
+        let flushed = tokio::select! {
             biased;
             _ = shared.overflow.cancelled() => { overflowed = true; break; }
-            r = sink.send(msg) => r,
+            r = sink.flush() => r,
         };
-        if let Err(e) = sent {
-            // A peer that went away is normal: debug, not an error.
-            tracing::debug!("bridge send failed (socket closed): {e}");
+        if let Err(e) = flushed {
+            tracing::debug!("bridge flush failed (socket closed): {e}");
             break;
         }
-        if is_close {
+        if stop {
             break;
         }
     }
