@@ -40,14 +40,8 @@ pub fn check_minutes(minutes: Option<u32>) -> Result<u32, InvalidRequest> {
 
 /// The file name suggested for an export taken at `now_ms`: `microclaw-metrics-60m-20250102-0304.csv` (UTC).
 pub fn suggested_name(format: &str, minutes: u32, now_ms: i64) -> String {
-    let secs = now_ms.div_euclid(1000);
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    format!(
-        "microclaw-metrics-{minutes}m-{y:04}{mo:02}{d:02}-{:02}{:02}.{format}",
-        sod / 3600,
-        sod % 3600 / 60
-    )
+    let stamp = microclaw_metrics::export::time_fmt::compact_utc(now_ms);
+    format!("microclaw-metrics-{minutes}m-{stamp}.{format}")
 }
 
 /// Keeps only a plain file name from what the window suggests (no folders, no hidden files,
@@ -80,20 +74,6 @@ pub fn extension_of(name: &str) -> Option<String> {
 /// Where a non-interactive export (`MICROCLAW_DESKTOP_EXPORT_DIR`) goes: that folder joined with the safe name.
 pub fn path_in(dir: &Path, safe_name: &str) -> PathBuf {
     dir.join(safe_name)
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

@@ -33,6 +33,19 @@ pub fn short_utc(ms: i64) -> String {
     format!("{} {} UTC", &iso[..10], &iso[11..16])
 }
 
+/// `YYYYMMDD-HHMM` (UTC) for file names.
+pub fn compact_utc(ms: i64) -> String {
+    let iso = iso_utc(ms);
+    format!(
+        "{}{}{}-{}{}",
+        &iso[..4],
+        &iso[5..7],
+        &iso[8..10],
+        &iso[11..13],
+        &iso[14..16]
+    )
+}
+
 /// `HH:MM` (UTC) for axis labels.
 pub fn hh_mm(ms: i64) -> String {
     let mins = ms.div_euclid(60_000).rem_euclid(1440);
