@@ -160,7 +160,11 @@ async fn status(a: StatusArgs) -> Result<ExitCode> {
     let url = resolve_url(a.target.url.as_deref(), None);
     let timeout = Duration::from_millis(a.target.timeout.max(1));
     let Some(token) = resolve_token(a.target.token.as_deref()) else {
-        return Ok(no_token());
+        if a.deep {
+            return Ok(no_token());
+        }
+        // Without a token the public `GET /api/health` still says whether it answers.
+        return health_over_http(&url, timeout, a.target.json).await;
     };
     let method = if a.deep { "status" } else { "health" };
     let outcome = async {
@@ -201,4 +205,45 @@ async fn status(a: StatusArgs) -> Result<ExitCode> {
     }
     print(&out, a.target.json);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ws://host:port/…` → `http://host:port` (and `wss` → `https`).
+fn http_base(ws_url: &str) -> String {
+    let http = ws_url
+        .replacen("wss://", "https://", 1)
+        .replacen("ws://", "http://", 1);
+    match http.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)),
+        None => http,
+    }
+}
+
+async fn health_over_http(url: &str, timeout: Duration, compact: bool) -> Result<ExitCode> {
+    let base = http_base(url);
+    let client = reqwest::Client::builder().timeout(timeout).build()?;
+    let answer = async {
+        let resp = client.get(format!("{base}/api/health")).send().await?;
+        let status = resp.status();
+        let body: Value = resp.json().await?;
+        anyhow::Ok((status, body))
+    };
+    match answer.await {
+        Ok((status, body)) if status.is_success() => {
+            let out = json!({
+                "url": url, "reachable": true, "via": "http (no token: public /api/health)",
+                "version": body.get("version"), "uptimeMs": body.get("uptimeMs"),
+                "connections": body.get("connections"), "activeRuns": body.get("activeRuns"),
+            });
+            print(&out, compact);
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok((status, _)) => {
+            eprintln!("gateway at {base} answered /api/health with {status}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => {
+            eprintln!("gateway at {base} does not answer: {e:#}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

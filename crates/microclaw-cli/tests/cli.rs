@@ -168,6 +168,27 @@ fn gateway_call_without_a_token_exits_2_naming_the_variables() {
 }
 
 #[test]
+fn gateway_status_without_a_token_asks_the_public_health_endpoint() {
+    let (_tmp, dir) = data_dir();
+    let server = start_server(dir.as_path());
+    let mut c = microclaw();
+    c.args(["gateway", "status", "--json", "--url", &server.url()]);
+    let up = run(c, "");
+    assert_eq!(up.code, 0, "liveness needs no credential: {up:?}");
+    let v = json_of(&up);
+    assert_eq!(v["reachable"], true);
+    assert!(v["version"].is_string(), "reports the version: {v}");
+
+    let mut deep = microclaw();
+    deep.args(["gateway", "status", "--deep", "--url", &server.url()]);
+    let deep = run(deep, "");
+    assert_eq!(
+        deep.code, 2,
+        "--deep needs a token and says which variables: {deep:?}"
+    );
+}
+
+#[test]
 fn gateway_status_exits_0_when_answering_and_1_when_nothing_listens() {
     let (_tmp, dir) = data_dir();
     let token = create_key(dir.as_path(), "status", &["operator.read"]);
