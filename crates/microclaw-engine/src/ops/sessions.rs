@@ -16,16 +16,50 @@ pub const MAX_HISTORY_LIMIT: u32 = 1000;
 pub const MAX_TREE_LIMIT: u32 = 100_000;
 
 /// A session row as both transports show it (camelCase, like the bridge's `sessions.list`).
+/// Serialized straight to JSON (no intermediate maps: lists of thousands stay cheap).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub key: String,
+    pub session_key: String,
+    pub label: Option<String>,
+    pub parent_key: Option<String>,
+    pub fork_point: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_message_preview: Option<String>,
+    pub message_count: i64,
+    pub thinking_level: &'static str,
+    pub verbose_level: &'static str,
+    pub reasoning_level: &'static str,
+    pub agent_id: Option<String>,
+    pub has_active_run: bool,
+}
+
+impl SessionView {
+    pub fn new(engine: &Engine, r: SessionRow) -> SessionView {
+        SessionView {
+            has_active_run: engine.runs().has_active(&r.key),
+            session_key: r.key.clone(),
+            key: r.key,
+            label: r.label,
+            parent_key: r.parent_key,
+            fork_point: r.fork_point,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_message_preview: r.last_message_preview,
+            message_count: r.message_count,
+            thinking_level: r.thinking_level.as_str(),
+            verbose_level: r.verbose_level.as_str(),
+            reasoning_level: r.reasoning_level.as_str(),
+            agent_id: r.agent_id,
+        }
+    }
+}
+
+/// A session row as a JSON value (single rows: `sessions.patch`, settings).
 pub fn session_json(engine: &Engine, r: &SessionRow) -> Value {
-    json!({
-        "key": r.key, "sessionKey": r.key, "label": r.label,
-        "parentKey": r.parent_key, "forkPoint": r.fork_point,
-        "createdAt": r.created_at, "updatedAt": r.updated_at,
-        "lastMessagePreview": r.last_message_preview, "messageCount": r.message_count,
-        "thinkingLevel": r.thinking_level.as_str(), "verboseLevel": r.verbose_level.as_str(),
-        "reasoningLevel": r.reasoning_level.as_str(), "agentId": r.agent_id,
-        "hasActiveRun": engine.runs().has_active(&r.key),
-    })
+    serde_json::to_value(SessionView::new(engine, r.clone())).unwrap_or(Value::Null)
 }
 
 /// The settings block returned by the set* methods.
@@ -42,7 +76,7 @@ pub struct ListParams {
 }
 
 pub struct SessionsPage {
-    pub sessions: Vec<Value>,
+    pub sessions: Vec<SessionView>,
     pub total: i64,
     pub has_more: bool,
 }
@@ -66,7 +100,10 @@ pub fn list(engine: &Engine, p: ListParams) -> Result<SessionsPage> {
     })?;
     let has_more = (offset + rows.len() as u64) < total as u64;
     Ok(SessionsPage {
-        sessions: rows.iter().map(|r| session_json(engine, r)).collect(),
+        sessions: rows
+            .into_iter()
+            .map(|r| SessionView::new(engine, r))
+            .collect(),
         total,
         has_more,
     })
@@ -103,8 +140,33 @@ pub fn history(
 }
 
 /// A message in the bridge's content-block form.
-pub fn message_json(m: &MessageRow) -> Value {
-    json!({"id": m.id, "role": m.role, "content": [{"type": "text", "text": m.text}], "timestamp": m.created_at})
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView<'a> {
+    pub id: i64,
+    pub role: &'a str,
+    pub content: [TextBlock<'a>; 1],
+    pub timestamp: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TextBlock<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub text: &'a str,
+}
+
+impl<'a> MessageView<'a> {
+    pub fn new(m: &'a MessageRow) -> Self {
+        MessageView {
+            id: m.id,
+            role: &m.role,
+            content: [TextBlock {
+                kind: "text",
+                text: &m.text,
+            }],
+            timestamp: m.created_at,
+        }
+    }
 }
 
 pub fn tree(engine: &Engine, root: Option<&str>, limit: Option<u32>) -> Result<Vec<TreeNode>> {

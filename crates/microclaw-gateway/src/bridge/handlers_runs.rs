@@ -16,6 +16,7 @@ pub fn chat_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let (_, outcome) = ops::chat::send(&ctx.engine, Some(&key), message, idem)?;
     Ok(Reply {
         payload: json!({"runId": outcome.run_id, "status": "started"}),
+        raw: None,
         gate: Some(outcome),
     })
 }
@@ -41,6 +42,7 @@ pub fn sessions_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let payload = json!({"ok": true, "runId": outcome.run_id, "key": key, "sessionKey": key, "status": "started"});
     Ok(Reply {
         payload,
+        raw: None,
         gate: Some(outcome),
     })
 }
@@ -58,6 +60,7 @@ pub fn sessions_spawn(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let outcome = s.outcome;
     Ok(Reply {
         payload,
+        raw: None,
         gate: Some(outcome),
     })
 }

@@ -2,12 +2,12 @@
 //! `sessions.patch` and `sessions.fork`.
 
 use super::errors::BridgeError;
-use super::methods::{HandlerResult, MethodCtx};
+use super::methods::{HandlerResult, MethodCtx, Reply};
 use super::params::Params;
 use microclaw_engine::ops::sessions::{
     self, ListParams, SettingsParams, MAX_HISTORY_LIMIT, MAX_LIST_LIMIT,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
 pub fn list(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let params = ListParams {
@@ -18,7 +18,20 @@ pub fn list(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
         search: p.str_opt("search")?.map(str::to_string),
     };
     let page = sessions::list(&ctx.engine, params)?;
-    Ok(json!({"ok": true, "sessions": page.sessions, "totalCount": page.total, "hasMore": page.has_more}).into())
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Payload<'a> {
+        ok: bool,
+        sessions: &'a [sessions::SessionView],
+        total_count: i64,
+        has_more: bool,
+    }
+    Reply::serialized(&Payload {
+        ok: true,
+        sessions: &page.sessions,
+        total_count: page.total,
+        has_more: page.has_more,
+    })
 }
 
 pub fn chat_history(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
@@ -28,8 +41,24 @@ pub fn chat_history(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
         .map(|n| n as u32);
     let before = p.int_opt("before", 0, i64::MAX)?;
     let page = sessions::history(&ctx.engine, Some(&key), limit, before)?;
-    let messages: Vec<Value> = page.messages.iter().map(sessions::message_json).collect();
-    Ok(json!({"sessionKey": page.key, "key": page.key, "messages": messages, "hasMore": page.has_more}).into())
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Payload<'a> {
+        session_key: &'a str,
+        key: &'a str,
+        messages: Vec<sessions::MessageView<'a>>,
+        has_more: bool,
+    }
+    Reply::serialized(&Payload {
+        session_key: &page.key,
+        key: &page.key,
+        messages: page
+            .messages
+            .iter()
+            .map(sessions::MessageView::new)
+            .collect(),
+        has_more: page.has_more,
+    })
 }
 
 pub fn delete(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {

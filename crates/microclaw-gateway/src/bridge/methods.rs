@@ -12,6 +12,7 @@ use super::params::Params;
 use microclaw_agent::StartOutcome;
 use microclaw_core::{ErrorCode, Scope};
 use microclaw_engine::{Engine, Principal};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -28,6 +29,8 @@ pub struct MethodCtx {
 /// after the response is queued, so the response precedes the run's first event).
 pub struct Reply {
     pub payload: Value,
+    /// A payload already serialized (large lists skip building a JSON tree); wins over `payload`.
+    pub raw: Option<Box<RawValue>>,
     pub gate: Option<StartOutcome>,
 }
 
@@ -35,8 +38,25 @@ impl From<Value> for Reply {
     fn from(payload: Value) -> Self {
         Reply {
             payload,
+            raw: None,
             gate: None,
         }
+    }
+}
+
+impl Reply {
+    /// A reply serialized straight from `payload`.
+    pub fn serialized<T: serde::Serialize>(payload: &T) -> Result<Reply, BridgeError> {
+        let raw = serde_json::value::to_raw_value(payload).map_err(|e| {
+            BridgeError::Op(microclaw_core::Error::internal(format!(
+                "cannot encode the reply: {e}"
+            )))
+        })?;
+        Ok(Reply {
+            payload: Value::Null,
+            raw: Some(raw),
+            gate: None,
+        })
     }
 }
 
@@ -165,7 +185,10 @@ pub fn dispatch(ctx: &MethodCtx, out: &Outbound, req: &Request) {
         .record_bridge(metric_name, result.is_ok());
     match result {
         Ok(mut reply) => {
-            out.respond(ctx.proto, &req.id, Ok(std::mem::take(&mut reply.payload)));
+            match reply.raw.take() {
+                Some(raw) => out.respond_raw(ctx.proto, &req.id, &raw),
+                None => out.respond(ctx.proto, &req.id, Ok(std::mem::take(&mut reply.payload))),
+            };
             // Dropping the gate lets the run emit: after the response is in the queue.
             drop(reply.gate.take());
         }

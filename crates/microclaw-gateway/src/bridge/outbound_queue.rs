@@ -119,6 +119,31 @@ impl Outbound {
         self.push_text(text)
     }
 
+    /// Queues a success response whose payload is already serialized.
+    pub fn respond_raw(
+        &self,
+        proto: Proto,
+        id: &Value,
+        payload: &serde_json::value::RawValue,
+    ) -> bool {
+        let id_text = serde_json::to_string(id).unwrap_or_else(|_| "null".into());
+        let text = format!(
+            "{{\"type\":\"res\",\"id\":{id_text},\"ok\":true,\"payload\":{}}}",
+            payload.get()
+        );
+        if text.len() > self.0.max_payload {
+            let err = microclaw_core::Error::internal(format!(
+                "response too large: {} bytes, the limit (maxPayload) is {}",
+                text.len(),
+                self.0.max_payload
+            ));
+            return self.push_text(
+                frames::response_err(id, BridgeError::Op(err).render(proto)).to_string(),
+            );
+        }
+        self.push_text(text)
+    }
+
     /// Sends an event; protocol-4 events after hello-ok get the next `seq`.
     pub fn event(&self, name: &str, payload: Value) -> bool {
         let mut seq = self.0.seq.lock();

@@ -24,7 +24,10 @@ pub struct ListQuery {
     search: Option<String>,
 }
 
-pub async fn list(State(s): State<AppState>, Q(q): Q<ListQuery>) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Q(q): Q<ListQuery>,
+) -> ApiResult<axum::response::Response> {
     let page = sessions::list(
         &s.engine,
         sessions::ListParams {
@@ -33,9 +36,21 @@ pub async fn list(State(s): State<AppState>, Q(q): Q<ListQuery>) -> ApiResult<Js
             search: q.search,
         },
     )?;
-    Ok(Json(
-        json!({"ok": true, "sessions": page.sessions, "total": page.total, "has_more": page.has_more}),
-    ))
+    let body = ListResponse {
+        ok: true,
+        sessions: &page.sessions,
+        total: page.total,
+        has_more: page.has_more,
+    };
+    Ok(axum::response::IntoResponse::into_response(Json(body)))
+}
+
+#[derive(serde::Serialize)]
+struct ListResponse<'a> {
+    ok: bool,
+    sessions: &'a [sessions::SessionView],
+    total: i64,
+    has_more: bool,
 }
 
 #[derive(Deserialize)]
