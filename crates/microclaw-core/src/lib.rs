@@ -2,6 +2,7 @@
 //! per-session levels, the layered config and the clock. Nothing here does I/O
 //! except reading a config file on request.
 
+pub mod atomic_file;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -46,7 +46,7 @@ async fn root(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     if origin.is_some() && !state.origins.host_allowed(host.as_deref()) {
-        return ApiError(Error::forbidden(format!(
+        return ApiError::from(Error::forbidden(format!(
             "host '{}' is not allowed for browser connections",
             host.unwrap_or_default()
         )))
@@ -56,7 +56,7 @@ async fn root(
         .origins
         .origin_allowed(origin.as_deref(), host.as_deref())
     {
-        return ApiError(Error::forbidden(format!(
+        return ApiError::from(Error::forbidden(format!(
             "origin '{}' is not allowed: add it to server.allowed_origins",
             origin.unwrap_or_default()
         )))
@@ -68,7 +68,7 @@ async fn root(
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(u) => u,
         Err(rejection) => {
-            return ApiError(Error::invalid(format!(
+            return ApiError::from(Error::invalid(format!(
                 "bad WebSocket upgrade: {rejection}"
             )))
             .into_response()
@@ -100,7 +100,7 @@ async fn root(
 async fn static_file(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
     if path.starts_with("api/") || path == "api" {
-        return ApiError(Error::not_found(format!(
+        return ApiError::from(Error::not_found(format!(
             "no such endpoint: {}",
             uri.path()
         )))
@@ -109,6 +109,7 @@ async fn static_file(uri: Uri) -> Response {
     match ui_assets::asset(path) {
         Some(r) => r,
         None if !path.contains('.') => ui_assets::index(),
-        None => ApiError(Error::not_found(format!("no such file: {}", uri.path()))).into_response(),
+        None => ApiError::from(Error::not_found(format!("no such file: {}", uri.path())))
+            .into_response(),
     }
 }

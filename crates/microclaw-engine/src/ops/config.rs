@@ -6,7 +6,6 @@ use crate::engine::Engine;
 use crate::principal::Principal;
 use microclaw_core::{Error, Result};
 use serde_json::{json, Value};
-use std::path::Path;
 
 fn redact(mut v: Value) -> Value {
     if let Some(headers) = v
@@ -82,7 +81,8 @@ pub fn put(engine: &Engine, who: &Principal, patch: &Value) -> Result<Value> {
         &path.display().to_string(),
         std::env::vars(),
     )?;
-    write_atomic(&path, &new_text)?;
+    // Owner-only: the file may hold OTLP header credentials.
+    microclaw_core::atomic_file::write_atomic(&path, new_text.as_bytes(), true)?;
     audit::record_by(
         engine,
         who,
@@ -94,16 +94,4 @@ pub fn put(engine: &Engine, who: &Principal, patch: &Value) -> Result<Value> {
     Ok(
         json!({"ok": true, "restart_required": true, "file": path.display().to_string(), "changed": changed, "config": redact(v)}),
     )
-}
-
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("toml.tmp");
-    let io = |e: std::io::Error| Error::internal(format!("cannot write {}: {e}", path.display()));
-    std::fs::write(&tmp, text).map_err(io)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-    }
-    std::fs::rename(&tmp, path).map_err(io)
 }

@@ -105,21 +105,10 @@ impl Outbound {
             Ok(payload) => frames::response_ok(id, payload),
             Err(e) => frames::response_err(id, e.render(proto)),
         };
-        let text = frame.to_string();
-        if text.len() > self.0.max_payload {
-            let err = microclaw_core::Error::internal(format!(
-                "response too large: {} bytes, the limit (maxPayload) is {}",
-                text.len(),
-                self.0.max_payload
-            ));
-            return self.push_text(
-                frames::response_err(id, BridgeError::Op(err).render(proto)).to_string(),
-            );
-        }
-        self.push_text(text)
+        self.push_response(proto, id, frame.to_string())
     }
 
-    /// Queues a success response whose payload is already serialized.
+    /// Like [`Outbound::respond`] for a success whose payload is already serialized.
     pub fn respond_raw(
         &self,
         proto: Proto,
@@ -131,6 +120,11 @@ impl Outbound {
             "{{\"type\":\"res\",\"id\":{id_text},\"ok\":true,\"payload\":{}}}",
             payload.get()
         );
+        self.push_response(proto, id, text)
+    }
+
+    /// Queues a response frame, or the "response too large" error in its place.
+    fn push_response(&self, proto: Proto, id: &Value, text: String) -> bool {
         if text.len() > self.0.max_payload {
             let err = microclaw_core::Error::internal(format!(
                 "response too large: {} bytes, the limit (maxPayload) is {}",

@@ -115,18 +115,18 @@ pub async fn authorize(
         // A public endpoint answers whatever credential was sent (a health probe with a stale
         // key still gets its answer); it just runs without a caller.
         Err(_) if rule == Access::Public => None,
-        Err(e) => return ApiError(e).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     match (&rule, &caller) {
         (Access::Public, _) => {}
         (Access::AdminOrSetupToken, Some(p)) => {
             if let Err(e) = check_csrf(p, headers) {
-                return ApiError(e).into_response();
+                return ApiError::from(e).into_response();
             }
         }
         (Access::AdminOrSetupToken, None) => {}
         (Access::Needs(_), None) | (Access::PrometheusText, None) => {
-            return ApiError(Error::unauthorized(
+            return ApiError::from(Error::unauthorized(
                 "missing credentials: send 'Authorization: Bearer <api-key>' or log in for the mc_session cookie",
             ))
             .into_response();
@@ -134,7 +134,7 @@ pub async fn authorize(
         (Access::Needs(scope), Some(p)) => {
             if *scope != Scope::Read {
                 if let Err(e) = check_csrf(p, headers) {
-                    return ApiError(e).into_response();
+                    return ApiError::from(e).into_response();
                 }
             }
             if let Err(e) = p.require(*scope) {
@@ -145,7 +145,7 @@ pub async fn authorize(
                     Some(route),
                     serde_json::json!({"needed": scope.as_str()}),
                 );
-                return ApiError(e).into_response();
+                return ApiError::from(e).into_response();
             }
         }
         (Access::PrometheusText, Some(_)) => {}

@@ -8,11 +8,27 @@ use microclaw_core::Error;
 use serde_json::json;
 
 #[derive(Debug)]
-pub struct ApiError(pub Error);
+pub struct ApiError {
+    pub error: Error,
+    /// A status other than the code's own (422 for well-formed JSON of the wrong shape, 405).
+    status: Option<StatusCode>,
+}
 
 impl From<Error> for ApiError {
-    fn from(e: Error) -> Self {
-        ApiError(e)
+    fn from(error: Error) -> Self {
+        ApiError {
+            error,
+            status: None,
+        }
+    }
+}
+
+impl ApiError {
+    pub fn with_status(error: Error, status: StatusCode) -> Self {
+        ApiError {
+            error,
+            status: Some(status),
+        }
     }
 }
 
@@ -20,15 +36,10 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let e = self.0;
-        // A body that parses but has wrong types is 422 (marked by the extractor).
-        let code = e
-            .details
-            .as_ref()
-            .and_then(|d| d.get("http_status"))
-            .and_then(|s| s.as_u64());
-        let status = StatusCode::from_u16(code.map(|c| c as u16).unwrap_or(e.code.http_status()))
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let e = self.error;
+        let status = self.status.unwrap_or_else(|| {
+            StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        });
         let body = json!({"ok": false, "error": {"code": e.code.as_str(), "message": e.message}});
         let mut resp = (status, Json(body)).into_response();
         if let Some(secs) = e.retry_after_secs() {

@@ -70,10 +70,9 @@ pub fn routes(state: AppState) -> Router {
 
 /// A known path with the wrong method: a JSON error naming what is allowed.
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> error::ApiError {
-    let mut e = microclaw_core::Error::invalid(format!(
+    let e = microclaw_core::Error::invalid(format!(
         "method {method} is not allowed on {}: see docs/http-api.md for the methods it accepts",
         uri.path()
     ));
-    e.details = Some(serde_json::json!({"http_status": 405}));
-    error::ApiError(e)
+    error::ApiError::with_status(e, axum::http::StatusCode::METHOD_NOT_ALLOWED)
 }

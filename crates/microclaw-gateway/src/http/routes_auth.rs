@@ -3,7 +3,7 @@
 use super::cookies;
 use super::credentials::{Caller, ClientAddr};
 use super::error::{ApiError, ApiResult};
-use super::extract::{path_id, Body, Q};
+use super::extract::{path_id, Body, OptionalBody, Q};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -136,37 +136,10 @@ pub async fn keys_rotate(
     State(s): State<AppState>,
     Extension(Caller(who)): Extension<Caller>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    OptionalBody(b): OptionalBody<RotateBody>,
 ) -> ApiResult<Json<Value>> {
+    // An empty body keeps the old key's label and scopes.
     let id = path_id(&id, "API key id")?;
-    let body = body.map_err(|r| {
-        ApiError(if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            Error::new(
-                microclaw_core::ErrorCode::PayloadTooLarge,
-                "request body is too large: see server.max_body_bytes",
-            )
-        } else {
-            Error::invalid(format!("unreadable request body: {}", r.body_text()))
-        })
-    })?;
-    // The body is optional here: an empty body keeps the old key's label and scopes.
-    let b: RotateBody = if body.iter().all(u8::is_ascii_whitespace) {
-        RotateBody::default()
-    } else {
-        let ct = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !ct.starts_with("application/json") {
-            return Err(ApiError(Error::new(
-                microclaw_core::ErrorCode::UnsupportedMediaType,
-                "expected content-type: application/json",
-            )));
-        }
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError(Error::invalid(format!("invalid JSON body: {e}"))))?
-    };
     let k = ops::key_rotate(
         &s.engine,
         &actor(&who),
@@ -187,7 +160,7 @@ pub struct AuditQuery {
 pub async fn audit_list(State(s): State<AppState>, Q(q): Q<AuditQuery>) -> ApiResult<Json<Value>> {
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > 10_000 {
-        return Err(ApiError(Error::invalid(format!(
+        return Err(ApiError::from(Error::invalid(format!(
             "limit = {limit}: expected 1..10000"
         ))));
     }

@@ -28,7 +28,7 @@ pub async fn put_config(
     super::extract::Body(patch): super::extract::Body<Value>,
 ) -> ApiResult<Json<Value>> {
     let who = c.0.ok_or_else(|| {
-        super::error::ApiError(microclaw_core::Error::unauthorized("missing credentials"))
+        super::error::ApiError::from(microclaw_core::Error::unauthorized("missing credentials"))
     })?;
     Ok(Json(config::put(&s.engine, &who, &patch)?))
 }

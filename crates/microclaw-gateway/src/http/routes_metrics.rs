@@ -27,7 +27,7 @@ pub struct HistoryQuery {
 fn minutes_in_range(m: Option<u32>) -> Result<u32, ApiError> {
     let m = m.unwrap_or(60);
     if !(1..=43_200).contains(&m) {
-        return Err(ApiError(Error::invalid(format!(
+        return Err(ApiError::from(Error::invalid(format!(
             "minutes = {m}: expected 1..43200"
         ))));
     }
@@ -38,13 +38,13 @@ pub async fn history(State(s): State<AppState>, Q(q): Q<HistoryQuery>) -> ApiRes
     let minutes = minutes_in_range(q.minutes)?;
     let step = q.step.unwrap_or(60);
     if !(60..=86_400).contains(&step) || step % 60 != 0 {
-        return Err(ApiError(Error::invalid(format!(
+        return Err(ApiError::from(Error::invalid(format!(
             "step = {step}: expected a multiple of 60 in 60..86400 seconds"
         ))));
     }
     let limit = q.limit.unwrap_or(2000);
     if !(1..=50_000).contains(&limit) {
-        return Err(ApiError(Error::invalid(format!(
+        return Err(ApiError::from(Error::invalid(format!(
             "limit = {limit}: expected 1..50000"
         ))));
     }
@@ -75,7 +75,7 @@ pub async fn export(State(s): State<AppState>, Q(q): Q<ExportQuery>) -> ApiResul
     let bytes =
         tokio::task::spawn_blocking(move || engine.metrics_engine().export(format, minutes))
             .await
-            .map_err(|e| ApiError(Error::internal(format!("export task failed: {e}"))))??;
+            .map_err(|e| ApiError::from(Error::internal(format!("export task failed: {e}"))))??;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 fn caller(c: &Caller) -> Result<&Principal, ApiError> {
     c.0.as_ref()
-        .ok_or_else(|| ApiError(Error::unauthorized("missing credentials")))
+        .ok_or_else(|| ApiError::from(Error::unauthorized("missing credentials")))
 }
 
 #[derive(Deserialize)]
@@ -97,7 +97,7 @@ pub async fn fork(
     Body(b): Body<ForkBody>,
 ) -> ApiResult<Json<Value>> {
     if b.source_session_key.trim().is_empty() {
-        return Err(ApiError(Error::invalid(
+        return Err(ApiError::from(Error::invalid(
             "source_session_key is empty: expected the session to fork",
         )));
     }
@@ -118,7 +118,7 @@ pub struct KeyBody {
 
 fn required_key(k: &str) -> Result<&str, ApiError> {
     if k.trim().is_empty() {
-        return Err(ApiError(Error::invalid(
+        return Err(ApiError::from(Error::invalid(
             "session_key is empty: expected a session key",
         )));
     }
@@ -199,10 +199,10 @@ pub async fn send(State(s): State<AppState>, Body(b): Body<SendBody>) -> ApiResu
         "final" => Ok(Json(
             json!({"ok": true, "session_key": key, "run_id": run_id, "response": outcome.text}),
         )),
-        "aborted" => Err(ApiError(Error::conflict(format!(
+        "aborted" => Err(ApiError::from(Error::conflict(format!(
             "run {run_id} was aborted before it finished"
         )))),
-        _ => Err(ApiError(Error::internal(format!(
+        _ => Err(ApiError::from(Error::internal(format!(
             "run {run_id} ended in error: {}",
             outcome
                 .error_message

@@ -5,7 +5,6 @@ pub mod csv;
 pub mod html;
 pub mod time_fmt;
 
-use std::io::Write;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -124,36 +123,8 @@ pub fn render(engine: &MetricsEngine, format: ExportFormat, minutes: u32) -> Res
     }
 }
 
-/// Writes `bytes` to a temporary file in `path`'s directory, syncs it, then renames it into
-/// place: a crash leaves either the old file or the new one, never half of one.
+/// Writes an export atomically (temporary file in the same directory, synced, renamed):
+/// a crash never leaves a half-written export.
 pub fn write_export_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().ok_or_else(|| {
-        Error::invalid(format!("export path {} has no file name", path.display()))
-    })?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let io_err =
-        |what: &str, e: std::io::Error| Error::internal(format!("{what} {}: {e}", tmp.display()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| io_err("cannot create", e))?;
-        f.write_all(bytes).map_err(|e| io_err("cannot write", e))?;
-        f.sync_all().map_err(|e| io_err("cannot sync", e))?;
-        std::fs::rename(&tmp, path).map_err(|e| {
-            Error::internal(format!(
-                "cannot move the export into {}: {e}",
-                path.display()
-            ))
-        })
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    microclaw_core::atomic_file::write_atomic(path, bytes, false)
 }
