@@ -4,6 +4,7 @@
 //! returns. Errors are `microclaw_core::Error`: UNAVAILABLE when the database is busy or the
 //! store is closed, INTERNAL_ERROR (saying what failed) for other SQLite failures.
 
+mod async_facade;
 mod migrations;
 mod sql_error;
 mod store;
@@ -28,4 +29,5 @@ pub use migrations::SCHEMA_VERSION;
 pub use runs::{RunRow, RUN_END_STATES};
 pub use session_fork::TreeNode;
 pub use sessions::{ListQuery, SessionPatch, SessionRow, PREVIEW_CHARS};
+pub use async_facade::WRITE_QUEUE_DEPTH;
 pub use store::{Store, BUSY_TIMEOUT, READ_POOL_SIZE};

@@ -82,6 +82,7 @@ impl Store {
                     map_sql_error(e, &format!("creating fork '{target}'"))
                 }
             })?;
+            crate::store::note_sessions_delta(1);
             let new_id = c.last_insert_rowid();
             c.prepare_cached(
                 "INSERT INTO messages (session_id, role, text, created_at) \

@@ -97,6 +97,7 @@ pub(crate) fn insert_default(c: &Connection, key: &str, now: i64) -> Result<i64>
         .ctx("preparing the session insert")?
         .execute(params![key, now])
         .ctx(&format!("creating session '{key}'"))?;
+    crate::store::note_sessions_delta(1);
     Ok(c.last_insert_rowid())
 }
 
@@ -264,6 +265,7 @@ impl Store {
                 .ctx("preparing the session delete")?
                 .execute([key])
                 .ctx(&format!("deleting session '{key}'"))?;
+            crate::store::note_sessions_delta(-(n as i64));
             Ok(n > 0)
         })
     }

@@ -1,6 +1,12 @@
-//! `Store`: one writer connection behind a mutex plus a small pool of read connections, all on
-//! one WAL-mode SQLite file. Every write runs in an IMMEDIATE transaction that is committed
-//! before the call returns.
+//! `Store`: one writer connection plus a small pool of read connections, all on one WAL-mode
+//! SQLite file. Every write runs in an IMMEDIATE transaction that is committed before the call
+//! returns.
+//!
+//! Two ways in: the blocking methods (`store.session_get(..)`, for the offline CLI, tests and
+//! code already on a blocking thread) and the async facade in `async_facade.rs`
+//! (`store.write_async(..)` / `store.read_async(..)`), which async code must use: writes run on
+//! the one writer thread, reads on a bounded pool of blocking threads, so no tokio worker ever
+//! waits on SQLite.
 
 use crate::migrations;
 use crate::sql_error::SqlContext;
@@ -9,7 +15,8 @@ use microclaw_core::{Error, Result};
 use parking_lot::Mutex;
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,15 +31,31 @@ const MMAP_BYTES: i64 = 256 * 1024 * 1024;
 /// The session store. Cheap to clone (an `Arc` inside); `Send + Sync`.
 #[derive(Clone)]
 pub struct Store {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     path: PathBuf,
     closed: AtomicBool,
     writer: Mutex<Option<Connection>>,
     readers: Vec<Mutex<Option<Connection>>>,
     next_reader: AtomicUsize,
+    /// `count(*) FROM sessions`, kept in memory: read at open, adjusted by every committed
+    /// write of this process (so `health` never touches SQLite).
+    session_count: AtomicI64,
+    /// The async facade's writer thread and read permits (see `async_facade.rs`).
+    pub(crate) facade: crate::async_facade::Facade,
+}
+
+thread_local! {
+    /// Sessions created (+) or deleted (-) by the write transaction running on this thread;
+    /// applied to `Inner::session_count` only when it commits.
+    static SESSION_DELTA: Cell<i64> = const { Cell::new(0) };
+}
+
+/// Records that the current write transaction created (`+1`) or deleted (`-n`) sessions.
+pub(crate) fn note_sessions_delta(delta: i64) {
+    SESSION_DELTA.with(|d| d.set(d.get() + delta));
 }
 
 impl std::fmt::Debug for Store {
@@ -73,6 +96,9 @@ impl Store {
                 .ctx("configuring a read connection")?;
             readers.push(Mutex::new(Some(conn)));
         }
+        let count: i64 = writer
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .ctx("counting sessions")?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -80,6 +106,8 @@ impl Store {
                 writer: Mutex::new(Some(writer)),
                 readers,
                 next_reader: AtomicUsize::new(0),
+                session_count: AtomicI64::new(count),
+                facade: crate::async_facade::Facade::new(READ_POOL_SIZE),
             }),
         })
     }
@@ -107,6 +135,18 @@ impl Store {
                 tracing::warn!(error = %e, "closing the database writer failed");
             }
         }
+    }
+
+    /// The number of stored sessions, from memory (see `Inner::session_count`).
+    pub fn session_count_cached(&self) -> i64 {
+        self.inner.session_count.load(Ordering::Relaxed).max(0)
+    }
+
+    /// Re-reads the session count from the database (catches rows another process wrote).
+    pub fn refresh_session_count(&self) -> Result<i64> {
+        let n = self.session_count()?;
+        self.inner.session_count.store(n, Ordering::Relaxed);
+        Ok(n)
     }
 
     pub fn is_closed(&self) -> bool {
@@ -143,8 +183,13 @@ impl Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(&format!("{what} (starting the write transaction)"))?;
+        SESSION_DELTA.with(|d| d.set(0));
         let out = f(&tx)?;
         tx.commit().ctx(&format!("{what} (committing)"))?;
+        let delta = SESSION_DELTA.with(|d| d.replace(0));
+        if delta != 0 {
+            self.inner.session_count.fetch_add(delta, Ordering::Relaxed);
+        }
         Ok(out)
     }
 
