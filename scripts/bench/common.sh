@@ -24,7 +24,7 @@ bench_build() {
     (cd "$BENCH_ROOT" && cargo build --release -q -p microclaw-cli -p microclaw-bench) >&2
   fi
   local b
-  for b in microclaw bridge-load floor-server seed db-stat; do
+  for b in microclaw bridge-load floor-server seed db-stat heavy-reads; do
     [ -x "$REL/$b" ] || die "$REL/$b is missing: run without BENCH_SKIP_BUILD=1"
   done
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark (bridge, http, store, metrics) on the release build and rewrites
+# Runs every benchmark (bridge, http, store, metrics, engine_core) on the release build and rewrites
 # docs/benchmarks.md with the figures, the machine, the date and the targets from the issues.
 # Bounded: each part has a time limit; a part that fails or times out is marked in the report.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -29,6 +29,7 @@ part bridge 330
 part http 120
 part store 150
 part metrics 150
+part engine_core 420
 ELAPSED=$(( $(date +%s) - STARTED ))
 
 v() { local x; x=$(awk -F= -v k="$1" '$1 == k { sub(/^[^=]*=/, ""); print; exit }' "$KV"); echo "${x:-n/a}"; }
@@ -54,6 +55,7 @@ sl_p50=$(ms "$(v pages_sessions_list_seq_p50_us)"); ch_p50=$(ms "$(v pages_chat_
 ch200_p50=$(ms "$(v pages_chat_history_deep_200_seq_p50_us)")
 slo_p50=$(ms "$(v pages_sessions_list_offset_50000_seq_p50_us)")
 sls_p50=$(ms "$(v pages_sessions_list_search_seq_p50_us)")
+ec_rl=$(v engine_core_rate_limit_per_minute)
 
 {
 cat <<EOF_DOC
@@ -66,7 +68,7 @@ few percent of noise between runs.
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(cd "$BENCH_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown) (plus uncommitted changes, if any)
 - Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)
 - Toolchain: $(rustc --version 2>/dev/null || echo unknown)
-- Per-key rate limit raised for the runs: \`MICROCLAW_AUTH__API_KEY_RATE_LIMIT_PER_MINUTE=$(v bench_rate_limit_per_minute)\` (default 240)
+- Per-key rate limit raised for the runs: \`MICROCLAW_AUTH__API_KEY_RATE_LIMIT_PER_MINUTE=$(v bench_rate_limit_per_minute)\` (default 240); off (\`0\`) for the engine-core run (it ran with ${ec_rl})
 - Whole run: ${ELAPSED} s; parts: $(IFS=';'; echo "${STATUS[*]}")
 
 ## Bridge (issue 2)
@@ -129,6 +131,9 @@ EOF_DOC
 grep -E '^metrics_' "$KV" | sed -E 's/^([^=]*)=(.*)$/| \1 | \2 |/' || echo "| (no figures: see the run status above) | |"
 cat <<EOF_DOC
 
+EOF_DOC
+bash "$DIR/engine_core_doc.sh" "$KV"
+cat <<EOF_DOC
 ## All figures (key=value, as printed by the scripts)
 
 \`\`\`

@@ -4,8 +4,11 @@
 # Builds the release binary and the driver (tests/stability), runs each cargo-fuzz target for
 # a bounded time, then the driver: crash safety (kill -9 cycles), throttle recovery, hostile
 # input, load and slow clients, graceful shutdown, SLO alerts, security defaults.
-# Prints `PASS name` / `FAIL name: why` per check and `N passed, N failed`, writes
-# target/stability/report.json, exits non-zero on any failure.
+# Prints `PASS name` / `FAIL name: why` / `SKIPPED name: why` per check and
+# `N passed, N failed, N skipped`, writes target/stability/report.json, exits non-zero on any
+# failure. A fuzz run that could not happen (STABILITY_SKIP_FUZZ=1, cargo-fuzz not installable,
+# a toolchain without the unstable flags cargo-fuzz needs) is SKIPPED, never counted as passed;
+# a fuzz target that does not build or that crashes is a FAIL.
 #
 # Knobs (environment): STABILITY_CYCLES (kill -9 cycles, default 20), STABILITY_FUZZ_SECONDS
 # (per fuzz target, default 20), STABILITY_SKIP_FUZZ=1, STABILITY_TIME_LIMIT (seconds for the
@@ -50,33 +53,41 @@ echo "stability: fd limit $(ulimit -n)" >&2
 echo "stability: building the release binary and the driver" >&2
 if ! cargo build --release -p microclaw-cli -p microclaw-stability; then
   echo "FAIL build: cargo build --release -p microclaw-cli -p microclaw-stability failed"
-  echo "0 passed, 1 failed"
+  echo "0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 
-# Fuzzing: one line per target into external.tsv (name, PASS|FAIL, seconds, detail), which
-# the driver merges into its output and report.
+# Fuzzing: one line per target into external.tsv (name, PASS|FAIL|SKIP, seconds, detail),
+# which the driver merges into its output, its summary line and its report.
 EXT="$OUT/external.tsv"
 : > "$EXT"
-fuzz_fail_all() {
+fuzz_all() { # fuzz_all PASS|FAIL|SKIP detail
   for t in "${FUZZ_TARGETS[@]}"; do
-    printf 'fuzz_%s\tFAIL\t0\t%s\n' "$t" "$1" >> "$EXT"
+    printf 'fuzz_%s\t%s\t0\t%s\n' "$t" "$1" "$2" >> "$EXT"
   done
 }
+# A build log that says the toolchain cannot do it (not our targets' fault): skip, not fail.
+TOOLCHAIN_GAP='only accepted on the nightly|requires a nightly|toolchain .* is not installed|unknown codegen option|sanitizer.*not supported|is not a valid LLVM pass'
 if [[ "${STABILITY_SKIP_FUZZ:-0}" == "1" ]]; then
   echo "stability: STABILITY_SKIP_FUZZ=1: fuzz targets not run" >&2
+  fuzz_all SKIP "not run: STABILITY_SKIP_FUZZ=1"
 else
   if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "stability: installing cargo-fuzz" >&2
     cargo install cargo-fuzz --locked >&2 || true
   fi
   if ! cargo fuzz --version >/dev/null 2>&1; then
-    fuzz_fail_all "cargo-fuzz is not installed and 'cargo install cargo-fuzz --locked' failed"
+    fuzz_all SKIP "not run: cargo-fuzz is not installed and 'cargo install cargo-fuzz --locked' failed"
   else
     echo "stability: building the fuzz targets (RUSTC_BOOTSTRAP=1, no sanitizer)" >&2
     fuzz_build_start=$(date +%s)
     if ! (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build -s none) > "$OUT/logs/fuzz-build.log" 2>&1; then
-      fuzz_fail_all "cargo fuzz build failed: see $OUT/logs/fuzz-build.log"
+      gap=$(grep -m1 -E "$TOOLCHAIN_GAP" "$OUT/logs/fuzz-build.log" | tr '\t' ' ')
+      if [[ -n "$gap" ]]; then
+        fuzz_all SKIP "not run: the toolchain cannot build fuzz targets: ${gap} (see $OUT/logs/fuzz-build.log)"
+      else
+        fuzz_all FAIL "cargo fuzz build failed: see $OUT/logs/fuzz-build.log"
+      fi
     else
       echo "stability: fuzz build took $(( $(date +%s) - fuzz_build_start )) s" >&2
       for t in "${FUZZ_TARGETS[@]}"; do
@@ -112,6 +123,6 @@ wait "$DRIVER_PGID"
 rc=$?
 if [[ $rc -eq 124 || $rc -eq 137 ]]; then
   echo "FAIL stability_driver: did not finish within ${TIME_LIMIT} s (STABILITY_TIME_LIMIT)"
-  echo "0 passed, 1 failed"
+  echo "0 passed, 1 failed, 0 skipped"
 fi
 exit "$rc"

@@ -6,13 +6,22 @@
 #   tests/desktop/smoke.sh                 # builds target/debug/microclaw-desktop first (cargo build --workspace)
 #   MICROCLAW_DESKTOP_BIN=path/to/app tests/desktop/smoke.sh   # use a built binary as is
 #
-# Needs: scripts/setup-linux.sh (xvfb, webkit2gtk-driver, the webkit/appindicator libraries).
-# For the UI checks the binary must be built after `npm --prefix ui run build` (the gateway
-# embeds ui/dist at build time); without it the API is checked from the window instead.
+# Needs: scripts/setup-linux.sh (xvfb, webkit2gtk-driver, the webkit/appindicator libraries)
+# and the built UI: `npm --prefix ui ci && npm --prefix ui run build` first (the gateway embeds
+# ui/dist at build time). Without ui/dist/index.html the test FAILS at once, naming the file;
+# a binary that still shows the "built without the web UI" page fails too.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$root/tests/desktop"
+
+# The built UI is part of what this test proves: without it there is nothing to pass.
+ui_index="$root/ui/dist/index.html"
+if [[ ! -f "$ui_index" ]]; then
+  echo "FAIL: the built UI is missing: $ui_index does not exist (run: npm --prefix ui ci && npm --prefix ui run build, then rebuild the app)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 # A virtual display and a private session bus (single-instance and notifications use D-Bus;
 # a private bus also keeps this test away from a desktop app the user has open).

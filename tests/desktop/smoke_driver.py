@@ -145,18 +145,28 @@ def main():
 
     checks.run("the window opens at its remembered size", size_restored)
 
-    ui_built = wait_until(
+    page = wait_until(
         "the page to render",
         lambda: s.execute(
             "const b = document.body ? document.body.innerText : '';"
             "return b.includes('built without the web UI') ? 'fallback' : (document.querySelector('#app, main, nav') ? 'ui' : '');"
         ),
         30,
-    ) == "ui"
+    )
+    ui_built = page == "ui"
+
+    def shows_built_ui():
+        # smoke.sh refuses to start without ui/dist/index.html; a binary built before the UI
+        # still shows the gateway's "built without the web UI" page: that is a failure too.
+        assert ui_built, (
+            f"the window shows the 'built without the web UI' page: {args.app} was built without "
+            "ui/dist (run: npm --prefix ui ci && npm --prefix ui run build, then rebuild the app)"
+        )
+
+    checks.run("the window shows the built UI (ui/dist embedded in the app)", shows_built_ui)
     if ui_built:
         run_ui_checks(s, checks, args.export_dir)
     else:
-        print("NOTE: the app was built without ui/dist: checking the API from the window instead of the UI", flush=True)
         run_fallback_checks(s, checks)
 
     def command_export():

@@ -21,7 +21,13 @@ async function engine() {
         keys.unshift({ id: 1, label: b.label, prefix: 'mk_1234', scopes: b.scopes, created_at: Date.now(), expires_at: null, last_used_at: null, revoked_at: null, rotated_from_key_id: null });
         return res.end(JSON.stringify({ ok: true, id: 1, api_key: 'mk_0123456789abcdef0123456789abcdef', prefix: 'mk_1234', scopes: b.scopes, expires_at: null }));
       }
-      if (req.url === '/api/auth/password') return res.end(JSON.stringify({ ok: true }));
+      if (req.url === '/api/auth/password') {
+        if (JSON.parse(body).current_password === 'wrong-current') {
+          res.statusCode = 401;
+          return res.end(JSON.stringify({ ok: false, error: { code: 'UNAUTHORIZED', message: 'current_password is wrong: the password was not changed' } }));
+        }
+        return res.end(JSON.stringify({ ok: true }));
+      }
       res.statusCode = 404;
       res.end(JSON.stringify({ ok: false, error: { code: 'NOT_FOUND', message: 'no route' } }));
     });
@@ -78,14 +84,35 @@ describe('change password form', () => {
     expect(seen).toEqual([]);
   });
 
-  it('posts a valid password', async () => {
+  it('asks for the current password and sends nothing without it', async () => {
     const { seen } = await engine();
     render(ChangePassword);
     await fireEvent.input(screen.getByTestId('new-password'), { target: { value: 'correct horse battery' } });
     await fireEvent.input(screen.getByTestId('new-password-confirm'), { target: { value: 'correct horse battery' } });
     await fireEvent.click(screen.getByTestId('change-password-submit'));
+    expect(screen.getByTestId('password-error').textContent).toMatch(/current password/);
+    expect(seen).toEqual([]);
+  });
+
+  it('posts the new password with the current one', async () => {
+    const { seen } = await engine();
+    render(ChangePassword);
+    await fireEvent.input(screen.getByTestId('current-password'), { target: { value: 'the old passphrase' } });
+    await fireEvent.input(screen.getByTestId('new-password'), { target: { value: 'correct horse battery' } });
+    await fireEvent.input(screen.getByTestId('new-password-confirm'), { target: { value: 'correct horse battery' } });
+    await fireEvent.click(screen.getByTestId('change-password-submit'));
     await waitFor(() => expect(seen.length).toBe(1));
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/auth/password' });
-    expect(JSON.parse(seen[0].body)).toEqual({ password: 'correct horse battery' });
+    expect(JSON.parse(seen[0].body)).toEqual({ password: 'correct horse battery', current_password: 'the old passphrase' });
+  });
+
+  it('shows the server refusing a wrong current password', async () => {
+    await engine();
+    render(ChangePassword);
+    await fireEvent.input(screen.getByTestId('current-password'), { target: { value: 'wrong-current' } });
+    await fireEvent.input(screen.getByTestId('new-password'), { target: { value: 'correct horse battery' } });
+    await fireEvent.input(screen.getByTestId('new-password-confirm'), { target: { value: 'correct horse battery' } });
+    await fireEvent.click(screen.getByTestId('change-password-submit'));
+    await waitFor(() => expect(screen.getByTestId('password-error').textContent).toMatch(/current_password is wrong/));
   });
 });

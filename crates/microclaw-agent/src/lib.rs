@@ -7,25 +7,33 @@
 //! - [`BuiltinAgent`]: the no-network operator agent (`status summary`, `/help`, `/echo`,
 //!   `/slow`, `/fail`).
 //! - [`openai::OpenAiAgent`]: an OpenAI-compatible chat-completions backend with tools.
-//! - [`RunRegistry`]: starts runs, broadcasts [`ChatEvent`]s, aborts/kills/pauses, waits,
-//!   shuts down; persists messages and run rows and records run metrics.
+//! - [`RunRegistry`]: starts runs (one active per session, the rest queued), broadcasts
+//!   coalesced [`ChatEvent`]s, aborts/kills/discards/pauses, waits, shuts down; persists
+//!   messages and run rows (never into a deleted or reset session) and records run metrics.
 
 pub mod agent;
 pub mod agent_set;
 pub mod builtin;
 mod chunk_stream;
+mod delta_coalescer;
 pub mod openai;
 pub mod run_registry;
+mod run_start;
 mod run_state;
 mod run_task;
 pub mod run_types;
+mod run_unstarted;
 pub mod status_text;
 
 pub use agent::{estimate_tokens, Agent, AgentRequest, AgentUsage, BoxFuture};
 pub use agent_set::{AgentDeps, AgentInfo, AgentSet, ModelInfo};
 pub use builtin::{BuiltinAgent, StatusProvider, BUILTIN_ID};
 pub use chunk_stream::split_chunks;
+pub use delta_coalescer::{DELTA_INTERVAL, MAX_DELTA_BYTES};
 pub use openai::{OpenAiAgent, ToolProvider, ToolSpec};
-pub use run_registry::RunRegistry;
+pub use run_registry::{RunRegistry, SessionsSink};
 pub use run_task::RELEASE_TIMEOUT;
-pub use run_types::{ActiveRun, ChatEvent, ChatState, RunOutcome, StartOutcome, StartRun};
+pub use run_types::{
+    ActiveRun, ChatEvent, ChatState, QueueMode, RunOutcome, StartOutcome, StartRun, StartStatus,
+    StopReason, CUMULATIVE_TEXT_MAX,
+};

@@ -1,43 +1,58 @@
-//! The run registry: starts agent runs, fans their chunks out on one broadcast channel, and
-//! aborts, kills, pauses, waits for and shuts them down.
+//! The run registry: starts agent runs (one active per session, the rest queued), fans their
+//! coalesced deltas out on one broadcast channel, and aborts, kills, discards, pauses, waits
+//! for and shuts them down.
 //!
-//! Choices (documented for the transports):
+//! Choices (documented for the transports, see docs/agents.md):
 //! - **Release gate**: `start` returns before any event; the run emits nothing until the
 //!   returned [`StartOutcome`] is released or dropped (see its docs).
-//! - **Timeout** ends a run in state `error` with "run timed out after N s" (a timeout is a
-//!   failure and counts against the success SLO; `aborted` is reserved for operator actions).
+//! - **Per-session queue**: one active run per session; a message sent meanwhile waits FIFO
+//!   (`status: accepted`), at most `sessions.max_queued_per_session` (beyond: UNAVAILABLE,
+//!   retryable). `interrupt` aborts the active run and runs next; `steer`/`collect` = followup.
+//!   A queued message is stored only when its run starts (so transcripts never interleave).
+//! - **Global cap**: at most `sessions.max_concurrent_runs` active runs; a run beyond it waits
+//!   in its session's queue (sessions get free slots in the order they asked).
+//! - **Timeout** ends a run in state `error` with "run timed out after N s", stop reason
+//!   `timeout`; `aborted` is reserved for operator actions (abort, kill, interrupt, shutdown).
+//! - **Killed and failed runs** persist their partial text (or nothing) as an assistant message
+//!   with a stop reason; a run **discarded** by delete/reset persists nothing, and no run's
+//!   reply is appended unless its session still exists in the generation it started in.
 //! - **Pause**: a paused session refuses new runs with CONFLICT until resumed; runs already
-//!   in flight continue. Pause state lives in memory (a restart clears it).
-//! - Any terminal state with non-empty text persists that text as the assistant message.
+//!   in flight continue. Pause state lives in memory (a restart or a delete clears it).
 
-use crate::agent::AgentRequest;
 use crate::agent_set::AgentSet;
-use crate::run_state::{RunEntry, State};
-use crate::run_task::{drive, RunCtx};
+use crate::run_state::State;
 use crate::run_types::{ActiveRun, ChatEvent, RunOutcome, StartOutcome, StartRun};
 use microclaw_core::config::SessionsConfig;
-use microclaw_core::{normalize_session_key, Error, Result, SharedClock};
+use microclaw_core::{normalize_session_key, Result, SharedClock};
 use microclaw_metrics::Metrics;
 use microclaw_store::Store;
 use parking_lot::Mutex;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, oneshot, watch, Notify};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{broadcast, Notify};
 
 /// Capacity of the chat event channel (slow subscribers see `Lagged`).
 pub const EVENT_CAPACITY: usize = 1024;
 /// Messages of recent context handed to the agent.
 pub const HISTORY_MESSAGES: u32 = 20;
-/// Suggested wait before retrying a start refused for the in-flight limit.
-pub const INFLIGHT_RETRY_MS: u64 = 1000;
+/// Suggested wait before retrying a start refused because the session's queue is full.
+pub const QUEUE_RETRY_MS: u64 = 1000;
+/// The `runs` table is pruned on the first run start and then every this many starts.
+pub const PRUNE_EVERY: u64 = 256;
 /// How long `shutdown` waits for aborted runs to write their terminal state.
 const SHUTDOWN_ABORT_WAIT: Duration = Duration::from_secs(3);
 
 /// Abort reasons carried on the terminal `aborted` event and stored in the run row.
 pub const REASON_ABORTED: &str = "aborted";
 pub const REASON_KILLED: &str = "killed";
+pub const REASON_INTERRUPTED: &str = "interrupted by a newer message (queueMode interrupt)";
+pub const REASON_DISCARDED: &str = "session deleted or reset";
 pub const REASON_SHUTDOWN: &str = "gateway shutting down";
+
+/// Receives `(session key, reason)` for every store change a run makes: `created` when a
+/// run's user message created the session, `updated` when a message was appended.
+pub type SessionsSink = Arc<dyn Fn(String, &'static str) + Send + Sync>;
 
 pub(crate) struct Core {
     pub(crate) store: Store,
@@ -48,13 +63,19 @@ pub(crate) struct Core {
     pub(crate) state: Mutex<State>,
     /// Signalled whenever a run ends.
     pub(crate) changed: Notify,
-    max_inflight: usize,
-    default_timeout_secs: u64,
+    pub(crate) queue_bound: usize,
+    pub(crate) max_active: usize,
+    pub(crate) default_timeout_secs: u64,
+    pub(crate) retention_rows: u64,
+    pub(crate) retention_ms: i64,
+    /// Runs begun since start (drives the periodic prune).
+    pub(crate) begun: AtomicU64,
+    sink: Mutex<Option<SessionsSink>>,
 }
 
 /// Starts and tracks runs. Cheap to share (`Arc`).
 pub struct RunRegistry {
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
 }
 
 impl RunRegistry {
@@ -66,6 +87,7 @@ impl RunRegistry {
         cfg: &SessionsConfig,
     ) -> Arc<Self> {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let days = i64::try_from(cfg.runs_retention_days).unwrap_or(i64::MAX / 86_400_000);
         let core = Core {
             store,
             metrics,
@@ -74,180 +96,85 @@ impl RunRegistry {
             events,
             state: Mutex::new(State::default()),
             changed: Notify::new(),
-            max_inflight: cfg.max_inflight_per_session.max(1),
+            queue_bound: cfg.queue_bound(),
+            max_active: cfg.max_concurrent_runs.max(1),
             default_timeout_secs: cfg.run_timeout_seconds,
+            retention_rows: cfg.runs_retention_rows,
+            retention_ms: days.saturating_mul(86_400_000),
+            begun: AtomicU64::new(0),
+            sink: Mutex::new(None),
         };
         Arc::new(RunRegistry {
             core: Arc::new(core),
         })
     }
 
+    /// Where runs report their session changes (the engine turns them into `sessions.changed`).
+    pub fn set_sessions_sink(&self, sink: SessionsSink) {
+        *self.core.sink.lock() = Some(sink);
+    }
+
     pub fn agents(&self) -> &AgentSet {
         &self.core.agents
     }
 
-    /// Every chunk and terminal event of every run.
+    /// Every coalesced delta and terminal event of every run.
     pub fn subscribe(&self) -> broadcast::Receiver<ChatEvent> {
         self.core.events.subscribe()
     }
 
-    /// Persists the user message and the run row, spawns the run and returns before its
-    /// first event (see [`StartOutcome`] for the release gate).
-    pub fn start(&self, req: StartRun) -> Result<StartOutcome> {
-        let core = &self.core;
-        let key = normalize_session_key(Some(&req.session_key))?;
-        if req.message.trim().is_empty() {
-            return Err(Error::invalid("message must be a non-empty string"));
-        }
-        let idem = req
-            .idempotency_key
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        if let Some(idem) = idem {
-            if let Some(run_id) = core.state.lock().idem.get(&(key.clone(), idem.to_string())) {
-                return Ok(existing(run_id.clone()));
-            }
-            if let Some(row) = core.store.run_by_idempotency(&key, idem)? {
-                return Ok(existing(row.run_id));
-            }
-        }
-        let session = core.store.session_get(&key)?;
-        let agent = match req.agent_id.as_deref() {
-            Some(id) => core.agents.resolve(Some(id))?,
-            None => {
-                let stored = session.as_ref().and_then(|s| s.agent_id.as_deref());
-                match stored.and_then(|id| core.agents.get(id)) {
-                    Some(a) => a,
-                    None => core.agents.resolve(None)?,
-                }
-            }
-        };
-        let handle = tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::internal("run registry used outside a tokio runtime"))?;
-
-        let run_id = uuid::Uuid::new_v4().simple().to_string();
-        let cancel = CancellationToken::new();
-        let reason = Arc::new(Mutex::new(None));
-        let (done_tx, done_rx) = watch::channel(None);
-        let started_at = core.clock.now_ms();
-        {
-            let mut st = core.state.lock();
-            if st.shutting_down {
-                return Err(Error::unavailable(
-                    "gateway is shutting down: no new runs are accepted",
-                ));
-            }
-            if st.paused.contains(&key) {
-                return Err(Error::conflict(format!(
-                    "session '{key}' is paused: send a control message with action \"resume\" first"
-                )));
-            }
-            if let Some(idem) = idem {
-                if let Some(run_id) = st.idem.get(&(key.clone(), idem.to_string())) {
-                    return Ok(existing(run_id.clone()));
-                }
-            }
-            let inflight = st.runs.values().filter(|r| r.session_key == key).count();
-            if inflight >= core.max_inflight {
-                return Err(Error::rate_limited(
-                    format!(
-                        "session '{key}' already has {inflight} runs in flight \
-                         (sessions.max_inflight_per_session = {}): wait for one to finish or abort it",
-                        core.max_inflight
-                    ),
-                    INFLIGHT_RETRY_MS,
-                ));
-            }
-            if let Some(idem) = idem {
-                st.idem
-                    .insert((key.clone(), idem.to_string()), run_id.clone());
-            }
-            st.runs.insert(
-                run_id.clone(),
-                RunEntry {
-                    session_key: key.clone(),
-                    agent_id: agent.id().to_string(),
-                    started_at,
-                    cancel: cancel.clone(),
-                    reason: reason.clone(),
-                    done: done_rx,
-                    idempotency_key: idem.map(str::to_string),
-                },
-            );
-        }
-
-        let persisted = (|| -> Result<Vec<(String, String)>> {
-            let history = match core.store.messages_page(&key, HISTORY_MESSAGES, None)? {
-                Some((rows, _)) => rows.into_iter().map(|m| (m.role, m.text)).collect(),
-                None => Vec::new(),
-            };
-            core.store
-                .message_append(&key, "user", &req.message, started_at)?;
-            core.store.run_insert(&run_id, &key, idem, started_at)?;
-            Ok(history)
-        })();
-        let history = match persisted {
-            Ok(h) => h,
-            Err(e) => {
-                core.state.lock().remove_run(&run_id);
-                return Err(e);
-            }
-        };
-
-        core.metrics.run_started();
-        core.publish_active_sessions();
-        let timeout_secs = req
-            .timeout_secs
-            .filter(|s| *s > 0)
-            .unwrap_or(core.default_timeout_secs);
-        let ctx = RunCtx {
-            run_id: run_id.clone(),
-            session_key: key.clone(),
-            agent,
-            request: AgentRequest {
-                run_id: run_id.clone(),
-                session_key: key,
-                message: req.message,
-                history,
-                thinking_level: session.map(|s| s.thinking_level).unwrap_or_default(),
-                model: None,
-            },
-            timeout: (timeout_secs > 0).then(|| Duration::from_secs(timeout_secs)),
-            timeout_secs,
-            cancel,
-            reason,
-            started: tokio::time::Instant::now(),
-            done: done_tx,
-        };
-        let (gate_tx, gate_rx) = oneshot::channel();
-        handle.spawn(drive(self.core.clone(), ctx, gate_rx));
-        Ok(StartOutcome {
-            run_id,
-            existing: false,
-            gate: Some(gate_tx),
-        })
+    /// Starts the run now (its user message and run row stored before this returns) or queues
+    /// it behind the session's active run; see [`StartOutcome::status`] and the release gate.
+    pub async fn start(&self, req: StartRun) -> Result<StartOutcome> {
+        crate::run_start::start(&self.core, req).await
     }
 
-    /// Aborts the session's runs (only `run_id` when given); returns the ids newly aborted.
+    /// Aborts the session's active run, or only `run_id` when given (active or queued);
+    /// returns the ids newly aborted. Queued messages other than `run_id` stay queued.
     pub fn abort(&self, session_key: &str, run_id: Option<&str>) -> Vec<String> {
         let key = norm(session_key);
-        self.core
+        let mut ids = self
+            .core
             .state
             .lock()
-            .cancel_where(REASON_ABORTED, |id, r| {
+            .cancel_active_where(REASON_ABORTED, false, |id, r| {
                 r.session_key == key && run_id.is_none_or(|want| want == id)
-            })
+            });
+        if let Some(want) = run_id {
+            let dropped =
+                crate::run_unstarted::drop_queued(&self.core, &key, REASON_ABORTED, |q| {
+                    q.run_id == want
+                });
+            ids.extend(dropped);
+        }
+        ids
     }
 
-    /// Aborts every run of the session (reason "killed"); returns how many.
+    /// Aborts the session's active run and drops its queued messages (reason "killed");
+    /// returns how many runs ended.
     pub fn kill(&self, session_key: &str) -> usize {
         let key = norm(session_key);
-        self.core
+        let active = self
+            .core
             .state
             .lock()
-            .cancel_where(REASON_KILLED, |_, r| r.session_key == key)
-            .len()
+            .cancel_active_where(REASON_KILLED, false, |_, r| r.session_key == key);
+        let dropped = crate::run_unstarted::drop_queued(&self.core, &key, REASON_KILLED, |_| true);
+        active.len() + dropped.len()
+    }
+
+    /// For delete and reset (call before the store change): ends the session's runs without
+    /// persisting anything, drops its queue and forgets its pause; returns how many runs ended.
+    pub fn discard(&self, session_key: &str) -> usize {
+        let key = norm(session_key);
+        let active = {
+            let mut st = self.core.state.lock();
+            st.paused.remove(&key);
+            st.cancel_active_where(REASON_DISCARDED, true, |_, r| r.session_key == key)
+        };
+        let dropped =
+            crate::run_unstarted::drop_queued(&self.core, &key, REASON_DISCARDED, |_| true);
+        active.len() + dropped.len()
     }
 
     /// Refuses new runs for the session until [`RunRegistry::resume`]; true when newly paused.
@@ -264,31 +191,43 @@ impl RunRegistry {
         self.core.state.lock().paused.contains(&norm(session_key))
     }
 
-    pub fn active_runs(&self) -> usize {
-        self.core.state.lock().runs.len()
+    /// How many sessions are paused (the set is cleared by resume, delete and reset).
+    pub fn paused_count(&self) -> usize {
+        self.core.state.lock().paused.len()
     }
 
+    /// Active runs (queued ones not counted).
+    pub fn active_runs(&self) -> usize {
+        self.core.state.lock().active_count
+    }
+
+    /// Messages waiting in session queues.
+    pub fn queued_runs(&self) -> usize {
+        let st = self.core.state.lock();
+        st.lanes.values().map(|l| l.queue.len()).sum()
+    }
+
+    /// True when the session has an active or a queued run.
     pub fn has_active(&self, session_key: &str) -> bool {
-        let session_key = norm(session_key);
         self.core
             .state
             .lock()
-            .runs
-            .values()
-            .any(|r| r.session_key == session_key)
+            .lanes
+            .contains_key(&norm(session_key))
     }
 
-    /// Sessions with at least one run in flight.
+    /// Sessions with an active run.
     pub fn active_session_count(&self) -> usize {
         self.core.state.lock().active_session_count()
     }
 
-    /// The runs in flight, oldest first.
+    /// The active runs, oldest first.
     pub fn active_list(&self) -> Vec<ActiveRun> {
         let st = self.core.state.lock();
         let mut rows: Vec<ActiveRun> = st
             .runs
             .iter()
+            .filter(|(_, r)| r.active)
             .map(|(id, r)| ActiveRun {
                 run_id: id.clone(),
                 session_key: r.session_key.clone(),
@@ -300,8 +239,8 @@ impl RunRegistry {
         rows
     }
 
-    /// Waits for the run's outcome. `None` for an unknown run (or one that ended too long ago
-    /// to be remembered: the last few hundred outcomes are kept).
+    /// Waits for the run's outcome (a queued run's too). `None` for an unknown run (or one
+    /// that ended too long ago to be remembered: the last few hundred outcomes are kept).
     pub async fn wait(&self, run_id: &str) -> Option<RunOutcome> {
         let mut rx = {
             let st = self.core.state.lock();
@@ -314,20 +253,34 @@ impl RunRegistry {
         outcome.clone()
     }
 
+    /// Prunes finished rows of the `runs` table beyond the configured retention now (it also
+    /// happens on the first run start and every [`PRUNE_EVERY`] starts); returns how many.
+    pub async fn prune_runs(&self) -> Result<u64> {
+        self.core.prune().await
+    }
+
     /// Refuses new runs, waits up to `grace` for runs in flight, then aborts the rest (each
-    /// ends `aborted` with "gateway shutting down") and waits briefly for them to record it.
+    /// ends `aborted` with "gateway shutting down"; queued ones are dropped) and waits briefly
+    /// for them to record it.
     pub async fn shutdown(&self, grace: Duration) {
         self.core.state.lock().shutting_down = true;
         let deadline = tokio::time::Instant::now() + grace;
         self.wait_idle_until(deadline).await;
+        let keys: Vec<String> = self.core.state.lock().lanes.keys().cloned().collect();
+        let mut dropped = 0;
+        for key in &keys {
+            dropped +=
+                crate::run_unstarted::drop_queued(&self.core, key, REASON_SHUTDOWN, |_| true).len();
+        }
         let aborted = self
             .core
             .state
             .lock()
-            .cancel_where(REASON_SHUTDOWN, |_, _| true);
-        if !aborted.is_empty() {
+            .cancel_active_where(REASON_SHUTDOWN, false, |_, _| true);
+        if !aborted.is_empty() || dropped > 0 {
             tracing::info!(
-                count = aborted.len(),
+                active = aborted.len(),
+                queued = dropped,
                 "aborting runs still in flight at shutdown"
             );
             self.wait_idle_until(tokio::time::Instant::now() + SHUTDOWN_ABORT_WAIT)
@@ -356,17 +309,29 @@ impl Core {
         let n = self.state.lock().active_session_count();
         self.metrics.set_active_sessions(n as i64);
     }
+
+    /// Reports a session change to the sink (when one is set).
+    pub(crate) fn session_changed(&self, key: &str, reason: &'static str) {
+        let sink = self.sink.lock().clone();
+        if let Some(sink) = sink {
+            sink(key.to_string(), reason);
+        }
+    }
+
+    pub(crate) async fn prune(&self) -> Result<u64> {
+        let (rows, age, now) = (self.retention_rows, self.retention_ms, self.clock.now_ms());
+        let n = self
+            .store
+            .write_async(move |s| s.runs_prune(rows, age, now))
+            .await?;
+        if n > 0 {
+            tracing::debug!(pruned = n, "pruned finished runs beyond the retention");
+        }
+        Ok(n)
+    }
 }
 
 /// The normalized key (`""` → `main`); an invalid key is used as given (it matches nothing).
 fn norm(session_key: &str) -> String {
     normalize_session_key(Some(session_key)).unwrap_or_else(|_| session_key.to_string())
-}
-
-fn existing(run_id: String) -> StartOutcome {
-    StartOutcome {
-        run_id,
-        existing: true,
-        gate: None,
-    }
 }

@@ -1,15 +1,18 @@
-//! One run from release to terminal event: drives the agent, emits `chat` events in order,
-//! enforces the timeout, persists the reply and records the run's metrics exactly once.
+//! One run from release to terminal event: drives the agent, emits coalesced `chat` deltas in
+//! order, enforces the timeout, persists the reply (only into the generation the run started
+//! in), records the run's metrics exactly once and hands the session's slot to the next run.
 
 use crate::agent::{estimate_tokens, Agent, AgentRequest, AgentUsage};
+use crate::delta_coalescer::Coalescer;
 use crate::run_registry::{Core, REASON_ABORTED};
-use crate::run_types::{ChatEvent, ChatState, RunOutcome};
-use parking_lot::Mutex;
+use crate::run_state::RunHandle;
+use crate::run_types::{ChatEvent, ChatState, RunOutcome, StopReason};
+use microclaw_store::{RunEnd, RunReply};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 /// Longest a run waits for its [`crate::StartOutcome`] to be released (a safety net for a
 /// caller that holds the outcome while waiting for the run, which would otherwise deadlock).
@@ -20,12 +23,13 @@ const CHUNK_BUFFER: usize = 64;
 pub(crate) struct RunCtx {
     pub(crate) run_id: String,
     pub(crate) session_key: String,
+    /// The session generation the run began in (its reply is appended only while current).
+    pub(crate) generation: String,
     pub(crate) agent: Arc<dyn Agent>,
     pub(crate) request: AgentRequest,
     pub(crate) timeout: Option<Duration>,
     pub(crate) timeout_secs: u64,
-    pub(crate) cancel: CancellationToken,
-    pub(crate) reason: Arc<Mutex<Option<String>>>,
+    pub(crate) handle: RunHandle,
     pub(crate) started: Instant,
     pub(crate) done: watch::Sender<Option<RunOutcome>>,
 }
@@ -34,14 +38,16 @@ pub(crate) struct RunCtx {
 struct End {
     state: ChatState,
     error: Option<String>,
+    stop: Option<StopReason>,
     usage: Option<AgentUsage>,
 }
 
 impl End {
-    fn new(state: ChatState, error: Option<String>) -> End {
+    fn new(state: ChatState, stop: StopReason, error: String) -> End {
         End {
             state,
-            error,
+            error: Some(error),
+            stop: Some(stop),
             usage: None,
         }
     }
@@ -51,27 +57,33 @@ struct Emitter<'a> {
     core: &'a Core,
     ctx: &'a RunCtx,
     seq: u32,
-    text: String,
+    co: Coalescer,
     first_token: bool,
 }
 
 impl Emitter<'_> {
-    fn event(&mut self, state: ChatState, delta: Option<String>, error: Option<String>) {
+    fn send(&mut self, mut ev: ChatEvent) {
         self.seq += 1;
-        let ev = ChatEvent {
-            run_id: self.ctx.run_id.clone(),
-            session_key: self.ctx.session_key.clone(),
-            seq: self.seq,
-            state,
-            delta,
-            text: self.text.clone(),
-            error_message: error,
-        };
+        ev.seq = self.seq;
         // No subscriber is fine: nobody is watching.
         let _ = self.core.events.send(ev);
     }
 
-    fn delta(&mut self, chunk: String) {
+    fn blank(&self, state: ChatState) -> ChatEvent {
+        ChatEvent {
+            run_id: self.ctx.run_id.clone(),
+            session_key: self.ctx.session_key.clone(),
+            seq: 0,
+            state,
+            delta: None,
+            text: None,
+            text_len: 0,
+            error_message: None,
+            stop_reason: None,
+        }
+    }
+
+    fn chunk(&mut self, chunk: String) {
         if chunk.is_empty() {
             return;
         }
@@ -81,8 +93,20 @@ impl Emitter<'_> {
                 .metrics
                 .run_first_token(self.ctx.started.elapsed().as_millis() as u64);
         }
-        self.text.push_str(&chunk);
-        self.event(ChatState::Delta, Some(chunk), None);
+        let now = Instant::now();
+        if self.co.push(&chunk, now) {
+            self.flush(now);
+        }
+    }
+
+    fn flush(&mut self, now: Instant) {
+        if let Some(d) = self.co.take(now) {
+            let mut ev = self.blank(ChatState::Delta);
+            ev.delta = Some(d.chunk);
+            ev.text = d.cumulative;
+            ev.text_len = d.len;
+            self.send(ev);
+        }
     }
 }
 
@@ -90,7 +114,7 @@ impl Emitter<'_> {
 pub(crate) async fn drive(core: Arc<Core>, ctx: RunCtx, gate: oneshot::Receiver<()>) {
     tokio::select! {
         biased;
-        _ = ctx.cancel.cancelled() => {}
+        _ = ctx.handle.cancel.cancelled() => {}
         _ = gate => {}
         _ = tokio::time::sleep(RELEASE_TIMEOUT) => {
             tracing::warn!(run_id = %ctx.run_id, "start outcome held for {RELEASE_TIMEOUT:?} without release: starting the run anyway");
@@ -100,16 +124,18 @@ pub(crate) async fn drive(core: Arc<Core>, ctx: RunCtx, gate: oneshot::Receiver<
         core: &core,
         ctx: &ctx,
         seq: 0,
-        text: String::new(),
+        co: Coalescer::default(),
         first_token: false,
     };
     let end = run_agent(&ctx, &mut em).await;
-    finish(&core, &ctx, em, end);
+    em.flush(Instant::now());
+    let (seq, text) = (em.seq, std::mem::take(&mut em.co.text));
+    finish(&core, ctx, seq, text, end).await;
 }
 
 async fn run_agent(ctx: &RunCtx, em: &mut Emitter<'_>) -> End {
     let (tx, mut rx) = mpsc::channel::<String>(CHUNK_BUFFER);
-    let agent_cancel = ctx.cancel.child_token();
+    let agent_cancel = ctx.handle.cancel.child_token();
     let mut handle = tokio::spawn(ctx.agent.run(ctx.request.clone(), tx, agent_cancel.clone()));
     let deadline = async {
         match ctx.timeout {
@@ -118,26 +144,33 @@ async fn run_agent(ctx: &RunCtx, em: &mut Emitter<'_>) -> End {
         }
     };
     tokio::pin!(deadline);
+    // Far enough that it never fires while nothing is pending.
+    let idle = Instant::now() + Duration::from_secs(86_400 * 365);
     let end = loop {
+        let flush_at = em.co.due_at(Instant::now());
         tokio::select! {
             biased;
-            _ = ctx.cancel.cancelled() => {
-                let reason = ctx.reason.lock().clone().unwrap_or_else(|| REASON_ABORTED.to_string());
-                break End::new(ChatState::Aborted, Some(reason));
+            _ = ctx.handle.cancel.cancelled() => {
+                let reason = ctx.handle.reason.lock().clone().unwrap_or_else(|| REASON_ABORTED.to_string());
+                break End::new(ChatState::Aborted, StopReason::Aborted, reason);
             }
             _ = &mut deadline => {
-                break End::new(ChatState::Error, Some(format!("run timed out after {} s", ctx.timeout_secs)));
+                let msg = format!("run timed out after {} s", ctx.timeout_secs);
+                break End::new(ChatState::Error, StopReason::Timeout, msg);
             }
-            Some(chunk) = rx.recv() => em.delta(chunk),
+            _ = tokio::time::sleep_until(flush_at.unwrap_or(idle)), if flush_at.is_some() => {
+                em.flush(Instant::now());
+            }
+            Some(chunk) = rx.recv() => em.chunk(chunk),
             joined = &mut handle => {
                 // The agent is done: take what it sent before returning.
                 while let Ok(chunk) = rx.try_recv() {
-                    em.delta(chunk);
+                    em.chunk(chunk);
                 }
                 break match joined {
-                    Ok(Ok(usage)) => End { state: ChatState::Final, error: None, usage: Some(usage) },
-                    Ok(Err(msg)) => End::new(ChatState::Error, Some(msg)),
-                    Err(e) => End::new(ChatState::Error, Some(format!("agent task failed: {e}"))),
+                    Ok(Ok(usage)) => End { state: ChatState::Final, error: None, stop: None, usage: Some(usage) },
+                    Ok(Err(msg)) => End::new(ChatState::Error, StopReason::Error, msg),
+                    Err(e) => End::new(ChatState::Error, StopReason::Error, format!("agent task failed: {e}")),
                 };
             }
         }
@@ -147,22 +180,46 @@ async fn run_agent(ctx: &RunCtx, em: &mut Emitter<'_>) -> End {
     end
 }
 
-fn finish(core: &Core, ctx: &RunCtx, mut em: Emitter<'_>, end: End) {
-    let now = core.clock.now_ms();
-    let text = em.text.clone();
-    if !text.is_empty() {
-        if let Err(e) = core
-            .store
-            .message_append(&ctx.session_key, "assistant", &text, now)
-        {
-            tracing::warn!(run_id = %ctx.run_id, error = %e, "could not persist the assistant message");
-        }
+/// What the run leaves in the transcript: nothing when discarded (delete/reset) or an empty
+/// final reply; the partial text with its stop reason when killed or failed.
+fn reply_of(ctx: &RunCtx, end: &End, text: &str) -> Option<RunReply> {
+    if ctx.handle.discard.load(Ordering::SeqCst) {
+        return None;
     }
-    if let Err(e) =
-        core.store
-            .run_finish(&ctx.run_id, end.state.as_str(), end.error.as_deref(), now)
+    if end.state == ChatState::Final && text.is_empty() {
+        return None;
+    }
+    Some(RunReply {
+        text: text.to_string(),
+        stop_reason: end.stop.map(|s| s.as_str().to_string()),
+        error_message: end.error.clone(),
+    })
+}
+
+async fn finish(core: &Arc<Core>, ctx: RunCtx, seq: u32, text: String, end: End) {
+    let now = core.clock.now_ms();
+    let run_end = RunEnd {
+        run_id: ctx.run_id.clone(),
+        session_key: ctx.session_key.clone(),
+        generation: ctx.generation.clone(),
+        state: end.state.as_str().to_string(),
+        error_message: end.error.clone(),
+        reply: reply_of(&ctx, &end, &text),
+        now,
+    };
+    let persisted = match core
+        .store
+        .write_async(move |s| s.run_complete(&run_end))
+        .await
     {
-        tracing::warn!(run_id = %ctx.run_id, error = %e, "could not record the end of the run");
+        Ok(appended) => appended.is_some(),
+        Err(e) => {
+            tracing::warn!(run_id = %ctx.run_id, error = %e, "could not record the end of the run");
+            false
+        }
+    };
+    if persisted {
+        core.session_changed(&ctx.session_key, "updated");
     }
     let latency_ms = ctx.started.elapsed().as_millis() as u64;
     let (input_tokens, output_tokens) = match end.usage {
@@ -174,12 +231,15 @@ fn finish(core: &Core, ctx: &RunCtx, mut em: Emitter<'_>, end: End) {
     };
     core.metrics
         .run_finished(end.state.as_str(), latency_ms, input_tokens, output_tokens);
+    let shared: Arc<str> = Arc::from(text.as_str());
     let outcome = RunOutcome {
         run_id: ctx.run_id.clone(),
         session_key: ctx.session_key.clone(),
         state: end.state,
         text,
         error_message: end.error.clone(),
+        stop_reason: end.stop,
+        persisted,
         input_tokens,
         output_tokens,
         latency_ms,
@@ -187,10 +247,23 @@ fn finish(core: &Core, ctx: &RunCtx, mut em: Emitter<'_>, end: End) {
     {
         let mut st = core.state.lock();
         st.remove_run(&ctx.run_id);
+        st.end_active(&ctx.session_key, &ctx.run_id);
         st.remember(outcome.clone());
     }
     core.publish_active_sessions();
     ctx.done.send_replace(Some(outcome));
-    em.event(end.state, None, end.error);
+    let ev = ChatEvent {
+        run_id: ctx.run_id.clone(),
+        session_key: ctx.session_key.clone(),
+        seq: seq + 1,
+        state: end.state,
+        delta: None,
+        text_len: shared.len(),
+        text: Some(shared),
+        error_message: end.error,
+        stop_reason: end.stop,
+    };
+    let _ = core.events.send(ev);
     core.changed.notify_waiters();
+    crate::run_start::pump(core);
 }

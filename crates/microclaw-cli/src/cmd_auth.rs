@@ -1,11 +1,13 @@
 //! `microclaw auth keys create|list|revoke` and `microclaw auth password set`, offline on the
-//! data dir (a running gateway sees the change at once).
+//! data dir. A running gateway sees the change through the database within a second: a
+//! revoked key's open bridge sockets stop working, a new password ends every login session
+//! and closes the setup token. `password set` needs no current password: it is the recovery
+//! path for whoever can write the data dir.
 
 use crate::paths::DataArgs;
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
 use microclaw_engine::ops::auth as ops;
-use microclaw_engine::Principal;
 use serde_json::Value;
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -47,7 +49,7 @@ pub enum KeysCommand {
 pub struct CreateArgs {
     #[arg(long)]
     label: String,
-    /// operator.read | operator.write | operator.admin | operator.approvals (repeatable; short forms read/write/admin/approvals).
+    /// operator.read | operator.write | operator.admin | operator.approvals | operator.pairing (repeatable; short forms read/write/admin/approvals/pairing).
     #[arg(long = "scope", required = true)]
     scopes: Vec<String>,
     #[arg(long)]
@@ -61,7 +63,8 @@ pub struct CreateArgs {
 
 #[derive(Subcommand)]
 pub enum PasswordCommand {
-    /// Set the operator password, read from standard input (first line).
+    /// Set (or reset) the operator password, read from standard input (first line). No
+    /// current password needed: this is the recovery path on the server's data dir.
     Set {
         #[command(flatten)]
         data: DataArgs,
@@ -74,7 +77,7 @@ pub fn run(cmd: AuthCommand) -> Result<ExitCode> {
             command: KeysCommand::Create(a),
         } => {
             let engine = a.data.open_engine(a.data.load_config()?)?;
-            let k = ops::key_create(&engine, "cli", &a.label, &a.scopes, a.expires_days)
+            let k = ops::key_create_blocking(&engine, "cli", &a.label, &a.scopes, a.expires_days)
                 .map_err(|e| anyhow!(e.message))?;
             if a.quiet {
                 println!("{}", k.api_key);
@@ -93,7 +96,13 @@ pub fn run(cmd: AuthCommand) -> Result<ExitCode> {
             command: KeysCommand::List { json, data },
         } => {
             let engine = data.open_engine(data.load_config()?)?;
-            let keys = ops::keys_list(&engine).map_err(|e| anyhow!(e.message))?;
+            let keys: Vec<Value> = engine
+                .store()
+                .api_keys_list()
+                .map_err(|e| anyhow!(e.message))?
+                .iter()
+                .map(ops::key_json)
+                .collect();
             if json {
                 println!("{}", Value::Array(keys));
             } else if keys.is_empty() {
@@ -128,7 +137,7 @@ pub fn run(cmd: AuthCommand) -> Result<ExitCode> {
             command: KeysCommand::Revoke { id, data },
         } => {
             let engine = data.open_engine(data.load_config()?)?;
-            if ops::key_revoke(&engine, "cli", id).map_err(|e| anyhow!(e.message))? {
+            if ops::key_revoke_blocking(&engine, "cli", id).map_err(|e| anyhow!(e.message))? {
                 println!("revoked API key {id}");
                 Ok(ExitCode::SUCCESS)
             } else {
@@ -143,8 +152,7 @@ pub fn run(cmd: AuthCommand) -> Result<ExitCode> {
             std::io::stdin().lock().read_line(&mut line)?;
             let password = line.trim_end_matches(['\r', '\n']);
             let engine = data.open_engine(data.load_config()?)?;
-            ops::set_password(&engine, Some(&Principal::local_cli()), None, password)
-                .map_err(|e| anyhow!(e.message))?;
+            ops::set_password_blocking(&engine, password).map_err(|e| anyhow!(e.message))?;
             println!("operator password set; other login sessions were signed out");
             Ok(ExitCode::SUCCESS)
         }

@@ -29,6 +29,31 @@ pub struct Target {
     /// Compact JSON output.
     #[arg(long)]
     json: bool,
+    /// Where the port comes from when no URL is given: `server.port` of this config
+    /// (`--config`, else `<data-dir>/microclaw.toml`, plus `MICROCLAW_SERVER__PORT`).
+    #[command(flatten)]
+    data: crate::paths::DataArgs,
+}
+
+impl Target {
+    /// The URL to dial: `--url`, the URL/host/port variables, else the configured port.
+    fn url(&self) -> Result<String> {
+        let port = if self.url.is_some() {
+            None
+        } else {
+            self.configured_port()?
+        };
+        Ok(resolve_url(self.url.as_deref(), port))
+    }
+
+    /// `server.port` from the config; a missing default file is fine (the built-in default).
+    fn configured_port(&self) -> Result<Option<u16>> {
+        if self.data.config.is_none() && self.data.data_dir.is_none() {
+            // No data dir named: the platform one, if it is there and readable.
+            return Ok(self.data.load_config().ok().map(|c| c.server.port));
+        }
+        Ok(Some(self.data.load_config()?.server.port))
+    }
 }
 
 #[derive(Args)]
@@ -105,7 +130,7 @@ async fn call(a: CallArgs) -> Result<ExitCode> {
             }
         },
     };
-    let url = resolve_url(a.target.url.as_deref(), None);
+    let url = a.target.url()?;
     let timeout = Duration::from_millis(a.target.timeout.max(1));
     let method = a.method.clone();
     let work = async move {
@@ -157,7 +182,7 @@ async fn call(a: CallArgs) -> Result<ExitCode> {
 }
 
 async fn status(a: StatusArgs) -> Result<ExitCode> {
-    let url = resolve_url(a.target.url.as_deref(), None);
+    let url = a.target.url()?;
     let timeout = Duration::from_millis(a.target.timeout.max(1));
     let Some(token) = resolve_token(a.target.token.as_deref()) else {
         if a.deep {

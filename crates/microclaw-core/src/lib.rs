@@ -7,6 +7,8 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod levels;
+pub mod proxies;
+pub mod redact;
 pub mod scope;
 pub mod session_key;
 

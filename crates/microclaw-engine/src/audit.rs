@@ -22,7 +22,31 @@ pub mod kind {
     pub const SLO_ALERT: &str = "slo.alert";
 }
 
-pub fn record(engine: &Engine, kind: &str, actor: &str, target: Option<&str>, detail: Value) {
+/// Appends one entry through the store's writer thread (entries keep their order: one writer).
+pub async fn record(engine: &Engine, kind: &str, actor: &str, target: Option<&str>, detail: Value) {
+    let (k, a, t, now) = (
+        kind.to_string(),
+        actor.to_string(),
+        target.map(str::to_string),
+        engine.now_ms(),
+    );
+    let written = engine
+        .store()
+        .write_async(move |s| s.audit_append(&k, &a, t.as_deref(), &detail, now))
+        .await;
+    if let Err(e) = written {
+        tracing::error!("audit write failed for {kind} by {actor}: {e}");
+    }
+}
+
+/// `record` for code that is not async (the offline CLI): writes on the calling thread.
+pub fn record_blocking(
+    engine: &Engine,
+    kind: &str,
+    actor: &str,
+    target: Option<&str>,
+    detail: Value,
+) {
     if let Err(e) = engine
         .store()
         .audit_append(kind, actor, target, &detail, engine.now_ms())
@@ -31,12 +55,12 @@ pub fn record(engine: &Engine, kind: &str, actor: &str, target: Option<&str>, de
     }
 }
 
-pub fn record_by(
+pub async fn record_by(
     engine: &Engine,
     who: &Principal,
     kind: &str,
     target: Option<&str>,
     detail: Value,
 ) {
-    record(engine, kind, &who.actor, target, detail);
+    record(engine, kind, &who.actor, target, detail).await;
 }

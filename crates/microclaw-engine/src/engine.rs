@@ -4,7 +4,7 @@
 use crate::auth::{api_keys::ApiKeys, login_sessions, passwords, secret, throttle::LoginThrottle};
 use crate::events::EngineEvent;
 use crate::presence::Presence;
-use crate::principal::{Principal, PrincipalKind};
+use crate::principal::{AuthStamp, Principal, PrincipalKind};
 use microclaw_agent::RunRegistry;
 use microclaw_core::{Config, Error, Result, ScopeSet, SharedClock, SystemClock};
 use microclaw_metrics::{Metrics, MetricsEngine};
@@ -44,8 +44,8 @@ pub struct Engine {
     background: CancellationToken,
     /// The metrics loop, awaited on shutdown so its last flush lands before the store closes.
     metrics_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// `sessions` count for `health` (a hot path): cached until a session event or 1 s passes.
-    session_count: Mutex<Option<(i64, i64)>>,
+    /// This engine, for moving work onto blocking threads (`blocking_read`).
+    self_ref: Weak<Engine>,
     /// The file `PUT /api/config` writes (default `<data_dir>/microclaw.toml`).
     config_file: Mutex<PathBuf>,
 }
@@ -92,6 +92,10 @@ impl Engine {
                 clock.clone(),
                 &config.sessions,
             );
+            let sessions_changed = events.clone();
+            runs.set_sessions_sink(Arc::new(move |key, reason| {
+                let _ = sessions_changed.send(EngineEvent::SessionsChanged { key, reason });
+            }));
             Engine {
                 launch_token: format!("mlt_{}", crate::auth::random_hex(24)),
                 config,
@@ -109,7 +113,7 @@ impl Engine {
                 presence,
                 background: CancellationToken::new(),
                 metrics_task: Mutex::new(None),
-                session_count: Mutex::new(None),
+                self_ref: weak.clone(),
                 config_file: Mutex::new(config_file),
             }
         });
@@ -120,6 +124,7 @@ impl Engine {
     /// Server mode only (offline CLI commands must not touch a running server's runs): also
     /// marks runs left `running` by a previous process as aborted.
     pub fn start_background(self: &Arc<Self>) {
+        // At start, before any request: a blocking write here delays nobody.
         match self.store.runs_mark_interrupted(self.now_ms()) {
             Ok(0) => {}
             Ok(n) => {
@@ -127,6 +132,7 @@ impl Engine {
             }
             Err(e) => tracing::warn!("could not mark interrupted runs: {e}"),
         }
+        spawn_session_count_refresh(self.clone(), self.background.clone());
         let task = self.metrics_engine.spawn(self.background.clone());
         *self.metrics_task.lock() = Some(task);
         crate::ops::alerts::spawn_alert_fanout(self.clone(), self.background.clone());
@@ -185,23 +191,28 @@ impl Engine {
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.events.subscribe()
     }
-    /// The number of stored sessions, cached briefly (invalidated by every session event).
-    pub fn session_count(&self) -> Result<i64> {
-        let now = self.now_ms();
-        if let Some((at, n)) = *self.session_count.lock() {
-            if (0..1000).contains(&(now - at)) {
-                return Ok(n);
-            }
-        }
-        let n = self.store.session_count()?;
-        *self.session_count.lock() = Some((now, n));
-        Ok(n)
+    /// The number of stored sessions, from memory: kept by the store's committed writes and
+    /// re-read from the database every few seconds by a background task (rows written by
+    /// another process, e.g. an offline CLI import).
+    pub fn session_count(&self) -> i64 {
+        self.store.session_count_cached()
+    }
+
+    /// Runs blocking engine code (store reads, self-check) on the store's bounded read pool,
+    /// never on a tokio worker.
+    pub async fn blocking_read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Engine) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let me = self
+            .self_ref
+            .upgrade()
+            .ok_or_else(|| Error::unavailable("the engine is shutting down"))?;
+        self.store.read_async(move |_| f(&me)).await
     }
 
     pub fn emit(&self, event: EngineEvent) {
-        if matches!(event, EngineEvent::SessionsChanged { .. }) {
-            *self.session_count.lock() = None;
-        }
         // No receivers is fine: nobody is connected.
         let _ = self.events.send(event);
     }
@@ -232,8 +243,9 @@ impl Engine {
         self.emit(EngineEvent::Closed);
     }
 
-    /// An API key (`mk_…`) or the desktop shell's launch token.
-    pub fn authenticate_token(&self, token: &str) -> Result<Principal> {
+    /// An API key (`mk_…`) or the desktop shell's launch token. The per-key request limit
+    /// is not charged here: callers charge each request with `charge_request`.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Principal> {
         let token = token.trim();
         if token.is_empty() {
             return Err(Error::unauthorized(
@@ -250,34 +262,71 @@ impl Engine {
                     scopes: ScopeSet::all(),
                     actor: "launch".into(),
                     csrf: None,
+                    stamp: AuthStamp::default(),
                 })
             } else {
                 Err(Error::unauthorized("invalid launch token"))
             };
         }
-        self.api_keys.authenticate(
-            &self.store,
-            token,
-            self.config.auth.api_key_rate_limit_per_minute,
-            self.now_ms(),
-        )
+        self.api_keys
+            .authenticate(&self.store, token, self.now_ms())
+            .await
     }
 
     /// A login session from the `mc_session` cookie.
-    pub fn authenticate_cookie(&self, session_id: &str) -> Result<Principal> {
-        login_sessions::authenticate(&self.store, session_id, self.now_ms())
+    pub async fn authenticate_cookie(&self, session_id: &str) -> Result<Principal> {
+        login_sessions::authenticate(
+            &self.api_keys.access,
+            &self.store,
+            session_id,
+            self.now_ms(),
+        )
+        .await
     }
 
     /// The operator password, under the login throttle for `client_addr`.
-    pub fn authenticate_password(&self, client_addr: &str, password: &str) -> Result<Principal> {
-        crate::ops::auth::check_password(self, client_addr, password)?;
+    pub async fn authenticate_password(
+        &self,
+        client_addr: &str,
+        password: &str,
+    ) -> Result<Principal> {
+        let password_revision =
+            crate::ops::auth::check_password(self, client_addr, password).await?;
         Ok(Principal {
             kind: PrincipalKind::Password,
             scopes: ScopeSet::all(),
             actor: "password".into(),
             csrf: None,
+            stamp: AuthStamp {
+                expires_at: None,
+                password_revision,
+                auth_at: self.now_ms(),
+            },
         })
     }
+}
+
+/// Re-reads the session count every 5 s (on the writer thread, so no write of this process
+/// races it) so rows written by another process show up in `health` without `health` ever
+/// touching SQLite.
+fn spawn_session_count_refresh(engine: Arc<Engine>, stop: CancellationToken) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = every.tick() => {}
+            }
+            if let Err(e) = engine
+                .store
+                .write_async(|s| s.refresh_session_count())
+                .await
+            {
+                tracing::debug!("refreshing the session count failed: {e}");
+            }
+        }
+    });
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {

@@ -14,6 +14,18 @@ pub enum PrincipalKind {
     Password,
 }
 
+/// What the credential looked like when it was accepted, so a later
+/// [`Engine::recheck_principal`](crate::Engine::recheck_principal) can tell whether it still holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuthStamp {
+    /// When the API key or login session expires (epoch ms), if it does.
+    pub expires_at: Option<i64>,
+    /// The password revision the password was checked against (password principals).
+    pub password_revision: i64,
+    /// When the credential was accepted (engine clock, epoch ms).
+    pub auth_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub kind: PrincipalKind,
@@ -22,6 +34,7 @@ pub struct Principal {
     pub actor: String,
     /// The CSRF token bound to a login session (cookie credentials only).
     pub csrf: Option<String>,
+    pub stamp: AuthStamp,
 }
 
 impl Principal {
@@ -32,6 +45,7 @@ impl Principal {
             scopes: ScopeSet::all(),
             actor: "cli".into(),
             csrf: None,
+            stamp: AuthStamp::default(),
         }
     }
 

@@ -10,5 +10,5 @@ mod state;
 mod ui_assets;
 
 pub use origin::OriginPolicy;
-pub use server::{router, serve};
+pub use server::{accepting, router, serve};
 pub use state::AppState;

@@ -63,8 +63,10 @@ async fn root(
         .into_response();
     }
     // A same-origin browser upgrade may carry the login cookie instead of a token.
-    let cookie_principal = cookies::get(&parts.headers, cookies::SESSION_COOKIE)
-        .and_then(|id| state.engine.authenticate_cookie(&id).ok());
+    let cookie_principal = match cookies::get(&parts.headers, cookies::SESSION_COOKIE) {
+        Some(id) => state.engine.authenticate_cookie(&id).await.ok(),
+        None => None,
+    };
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(u) => u,
         Err(rejection) => {
@@ -81,11 +83,24 @@ async fn root(
         .server
         .max_payload_bytes
         .saturating_mul(2);
+    // Sockets that have not completed `connect` are capped over all clients.
+    let Some(slot) = state.sockets.admit() else {
+        tracing::warn!(
+            cap = state.sockets.max_unauthenticated(),
+            "bridge upgrade refused: too many connections have not completed connect"
+        );
+        return ApiError::from(Error::unavailable(format!(
+            "too many bridge connections waiting to connect (server.max_unauthenticated_connections = {}): retry shortly",
+            state.sockets.max_unauthenticated()
+        )))
+        .into_response();
+    };
     let engine = state.engine.clone();
     let ctx = ConnContext {
         peer,
         cookie_principal,
         remote_host: host.unwrap_or_default(),
+        slot: Some(std::sync::Arc::new(slot)),
     };
     upgrade
         .max_message_size(max)

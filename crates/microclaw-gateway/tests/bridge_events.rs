@@ -332,7 +332,11 @@ async fn revoking_the_key_closes_its_connections_with_1008() {
         .find(|k| key.starts_with(&k.prefix))
         .unwrap()
         .id;
-    assert!(microclaw_engine::ops::auth::key_revoke(&srv.engine, "test", id).unwrap());
+    assert!(
+        microclaw_engine::ops::auth::key_revoke(&srv.engine, "test", id)
+            .await
+            .unwrap()
+    );
     assert_eq!(c.expect_close().await, Some(1008));
     assert_eq!(
         bystander.call("health", json!({})).await["ok"],

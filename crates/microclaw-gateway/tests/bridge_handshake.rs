@@ -114,7 +114,7 @@ async fn protocol_4_hello_ok_carries_only_schema_keys_and_the_effective_scopes()
         (Some("tick"), Some(1))
     );
     let err = c
-        .call_err("sessions.delete", json!({"sessionKey": "x"}))
+        .call_err("chat.send", json!({"sessionKey": "x", "message": "hi"}))
         .await;
     assert_eq!(
         err["details"],
@@ -239,11 +239,12 @@ async fn bad_connect_params_name_the_field() {
 #[tokio::test]
 async fn a_key_without_read_scope_cannot_connect() {
     let srv = start().await;
-    let write_only = srv.key(&["operator.write"]);
+    // Write implies read (OpenClaw's rule); approvals implies nothing.
+    let approvals_only = srv.key(&["operator.approvals"]);
     let mut c = srv.raw().await;
     c.read_challenge().await;
     let res = c
-        .connect(json!({"minProtocol": 3, "maxProtocol": 4, "auth": {"token": write_only}}))
+        .connect(json!({"minProtocol": 3, "maxProtocol": 4, "auth": {"token": approvals_only}}))
         .await;
     assert_eq!(res["error"]["code"], "FORBIDDEN", "{res}");
     assert_eq!(
@@ -356,18 +357,25 @@ async fn a_revoked_device_is_refused() {
 
 const PASSWORD: &str = "correct horse battery staple 42";
 
-fn set_password(srv: &common::TestServer) {
+async fn set_password(srv: &common::TestServer) {
     let token = srv
         .engine
         .setup_token()
         .expect("a fresh data dir has a setup token");
-    microclaw_engine::ops::auth::set_password(&srv.engine, None, Some(&token), PASSWORD).unwrap();
+    let change = microclaw_engine::ops::auth::PasswordChange {
+        setup_token: Some(&token),
+        current_password: None,
+        new_password: PASSWORD,
+    };
+    microclaw_engine::ops::auth::set_password(&srv.engine, None, "127.0.0.1", change)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn the_operator_password_is_accepted_and_a_wrong_one_refused() {
     let srv = start().await;
-    set_password(&srv);
+    set_password(&srv).await;
     let mut c = srv.raw().await;
     c.read_challenge().await;
     let res = c
@@ -388,9 +396,10 @@ async fn the_operator_password_is_accepted_and_a_wrong_one_refused() {
 async fn a_logged_in_browser_connects_with_its_cookie_and_logout_closes_it() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let srv = start().await;
-    set_password(&srv);
+    set_password(&srv).await;
     let login =
         microclaw_engine::ops::auth::login(&srv.engine, "127.0.0.1", PASSWORD, Some("test"), None)
+            .await
             .unwrap();
     let mut req = format!("ws://{}/", srv.addr).into_client_request().unwrap();
     req.headers_mut().insert(
@@ -402,7 +411,11 @@ async fn a_logged_in_browser_connects_with_its_cookie_and_logout_closes_it() {
     c.read_challenge().await;
     let res = c.connect(json!({"minProtocol": 3, "maxProtocol": 4, "client": {"id": "webchat", "mode": "webchat"}})).await;
     assert_eq!(res["ok"], true, "the cookie is the credential: {res}");
-    assert!(microclaw_engine::ops::auth::logout(&srv.engine, &login.session_id).unwrap());
+    assert!(
+        microclaw_engine::ops::auth::logout(&srv.engine, &login.session_id)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         c.expect_close().await,
         Some(1008),
@@ -413,7 +426,7 @@ async fn a_logged_in_browser_connects_with_its_cookie_and_logout_closes_it() {
 #[tokio::test]
 async fn repeated_wrong_passwords_hit_the_login_throttle() {
     let srv = start_with(|c| c.auth.login_max_attempts = 2).await;
-    set_password(&srv);
+    set_password(&srv).await;
     let mut last = Value::Null;
     for _ in 0..4 {
         let mut c = srv.raw().await;

@@ -105,17 +105,16 @@ async fn a_frame_far_over_max_payload_also_closes_with_1009() {
 async fn a_response_over_max_payload_becomes_internal_error() {
     let srv = start_with(|c| c.server.max_payload_bytes = 4096).await;
     let (mut c, _) = srv.client_v3(&srv.rw_key()).await;
-    let text = "y".repeat(3000);
-    let run = c
-        .call(
-            "chat.send",
-            json!({"sessionKey": "big", "message": format!("/echo {text}")}),
+    // 30 sessions with 200-character labels: a list reply of ~8 KB (history messages are cut
+    // to fit a frame instead, so a list is the reply that can outgrow it).
+    for i in 0..30 {
+        c.call(
+            "sessions.patch",
+            json!({"key": format!("big-{i}"), "label": "y".repeat(200)}),
         )
         .await;
-    c.run_events(run["runId"].as_str().unwrap()).await;
-    let e = c
-        .call_err("chat.history", json!({"sessionKey": "big"}))
-        .await;
+    }
+    let e = c.call_err("sessions.list", json!({"limit": 100})).await;
     assert_eq!(e["code"], "INTERNAL_ERROR");
     assert!(
         e["message"]

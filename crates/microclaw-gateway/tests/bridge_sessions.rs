@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{both, has_keys, start};
+use common::{both, both_with_key, has_keys, start};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -148,7 +148,9 @@ async fn the_set_methods_and_all_their_aliases_write_only_their_field() {
 #[tokio::test]
 async fn sessions_list_patch_fork_delete_and_aliases() {
     let srv = start().await;
-    for (mut c, p) in both(&srv).await {
+    // Fork and delete need approvals (one scope table with HTTP).
+    let key = srv.key(&["operator.read", "operator.write", "operator.approvals"]);
+    for (mut c, p) in both_with_key(&srv, &key).await {
         let key = format!("life-{p}");
         let patched = c
             .call(

@@ -25,7 +25,11 @@ async fn audited_actions(api: &Api, admin: &Cred) {
     .await;
     let (cookie, _) = api.login(PASSWORD).await;
     let r = api
-        .post("/api/auth/password", &cookie, json!({"password": PASSWORD}))
+        .post(
+            "/api/auth/password",
+            &cookie,
+            json!({"password": PASSWORD, "current_password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     api.send(Method::POST, "/api/auth/logout", &cookie, None)

@@ -303,7 +303,11 @@ async fn changing_the_password_signs_out_other_sessions_but_not_the_callers() {
     let (other, _) = api.login(PASSWORD).await;
     let new_pw = "a brand new passphrase";
     let r = api
-        .post("/api/auth/password", &mine, json!({"password": new_pw}))
+        .post(
+            "/api/auth/password",
+            &mine,
+            json!({"password": new_pw, "current_password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(

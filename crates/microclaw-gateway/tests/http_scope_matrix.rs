@@ -55,9 +55,10 @@ fn expected(need: Need, kind: Kind) -> u16 {
         CookieNoCsrf if need == Need::Read => 2, // CSRF is only needed beyond read
         CookieNoCsrf => 403,  // "missing or invalid csrf token"
         ReadKey if need == Need::Read => 2,
-        WriteKey if need == Need::Write => 2,
+        // decisions.md "Scopes": write satisfies read (OpenClaw's rule); nothing implies approvals.
+        WriteKey if need == Need::Write || need == Need::Read => 2,
         ApprovalsKey if need == Need::Approvals => 2,
-        ReadKey | WriteKey | ApprovalsKey => 403, // otherwise the exact scope is needed
+        ReadKey | WriteKey | ApprovalsKey => 403, // otherwise the exact (or implied) scope is needed
     }
 }
 
@@ -155,7 +156,7 @@ fn table() -> Vec<Row> {
     let mut password = row(
         M::POST,
         "/api/auth/password",
-        Some(json!({"password": PASSWORD})),
+        Some(json!({"password": PASSWORD, "current_password": PASSWORD})),
         Admin,
     );
     password.revokes_sessions = true;

@@ -251,7 +251,7 @@ async fn an_admin_key_without_expiry_is_medium() {
     );
     // An expiring admin key is fine.
     let api = case(|_| {}).await;
-    microclaw_engine::ops::auth::key_create(
+    microclaw_engine::ops::auth::key_create_blocking(
         &api.engine,
         "t",
         "exp",

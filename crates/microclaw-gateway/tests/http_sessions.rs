@@ -331,11 +331,14 @@ async fn send_runs_to_completion_and_returns_the_reply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_over_its_in_flight_limit_answers_429() {
-    let api = start_with(|c| c.sessions.max_inflight_per_session = 1).await;
+async fn a_session_over_its_queue_bound_answers_503_retryable() {
+    // One run is active per session; with no room in the queue a second message is refused.
+    let api = start_with(|c| c.sessions.max_queued_per_session = 0).await;
     let c = admin(&api);
     let (_, mut slow) =
-        microclaw_engine::ops::chat::send(&api.engine, Some("busy"), "/slow 5", None).unwrap();
+        microclaw_engine::ops::chat::send(&api.engine, Some("busy"), "/slow 5", None, None)
+            .await
+            .unwrap();
     slow.release();
     let r = api
         .post(
@@ -344,10 +347,14 @@ async fn a_session_over_its_in_flight_limit_answers_429() {
             json!({"session_key": "busy", "message": "/echo hi"}),
         )
         .await;
-    r.assert_error(429, "RATE_LIMITED", "one run is already active in 'busy'");
-    assert!(r.header("retry-after").is_some(), "429 carries Retry-After");
+    r.assert_error(
+        503,
+        "UNAVAILABLE",
+        "one run is already active in 'busy', no queue room",
+    );
+    assert!(r.header("retry-after").is_some(), "503 carries Retry-After");
     assert!(
-        r.message().contains("max_inflight_per_session"),
+        r.message().contains("max_queued_per_session"),
         "names the config key: {}",
         r.text
     );
@@ -360,7 +367,7 @@ async fn a_session_over_its_in_flight_limit_answers_429() {
         .await;
     assert_eq!(
         other.status, 200,
-        "the limit is per session: {}",
+        "the bound is per session: {}",
         other.text
     );
     api.engine.runs().kill("busy");

@@ -1,5 +1,6 @@
 //! Metrics benchmark: recording cost, summary over 30 days of minute history in a real
-//! SQLite store, a 43,200-point history query, chart rendering.
+//! SQLite store, the 30-day history before (a scan of every minute row, 43,200 points) and
+//! after rollups (automatic step, points and columns), chart rendering.
 //!
 //! Run: `cargo run --release -p microclaw-metrics --example metrics_bench [-- OUT_DIR]`
 //! (with OUT_DIR the rendered chart.svg / chart.png are written there).
@@ -11,7 +12,11 @@ use std::time::Instant;
 use microclaw_core::config::Synchronous;
 use microclaw_core::{Config, ManualClock, SharedClock};
 use microclaw_metrics::histogram::AtomicHistogram;
-use microclaw_metrics::{Delta, ExportFormat, Metrics, MetricsEngine};
+use microclaw_metrics::history;
+use microclaw_metrics::slo::SloReport;
+use microclaw_metrics::{
+    Delta, ExportFormat, HistoryFormat, HistoryRequest, Metrics, MetricsEngine,
+};
 use microclaw_store::Store;
 
 const MIN: i64 = 60_000;
@@ -99,15 +104,36 @@ fn main() {
         store.metrics_history_put(&rows).unwrap();
     });
     println!("metrics history_fill_rows={minutes} secs={secs:.2}");
-    let engine = MetricsEngine::new(metrics.clone(), store, shared, &cfg);
+    let engine = MetricsEngine::new(metrics.clone(), store.clone(), shared, &cfg);
 
+    // Before: the 28-day summary as a scan of every minute row (the old path).
     let reps = 5;
+    let (_, secs) = time(|| {
+        for _ in 0..reps {
+            let rows = history::read_rows(&store, now - 28 * 1440 * MIN, now).unwrap();
+            std::hint::black_box(SloReport::compute(
+                &rows,
+                &engine.live_delta(),
+                now,
+                cfg.metrics.slo_window_minutes,
+            ));
+        }
+    });
+    println!(
+        "metrics summary_30d_minute_scan_ms={:.1} (before)",
+        secs * 1e3 / reps as f64
+    );
+    let (n, secs) = time(|| engine.roll_up().unwrap());
+    println!("metrics rollup_backfill_30d_ms={:.0} rows={n}", secs * 1e3);
     let (_, secs) = time(|| {
         for _ in 0..reps {
             std::hint::black_box(engine.summary());
         }
     });
-    println!("metrics summary_30d_ms={:.1}", secs * 1e3 / reps as f64);
+    println!(
+        "metrics summary_30d_ms={:.1} (after: rollups)",
+        secs * 1e3 / reps as f64
+    );
     let (_, secs) = time(|| {
         for _ in 0..reps {
             std::hint::black_box(engine.slo_brief());
@@ -119,18 +145,44 @@ fn main() {
     let (_, secs) = time(|| engine.flush().unwrap());
     println!("metrics flush_ms={:.2}", secs * 1e3);
 
+    // Before: 30 days at minute steps (every minute row read, 43,200 points).
     let (h, secs) = time(|| engine.history(43_200, 60, 43_200).unwrap());
+    let (json, ser) = time(|| serde_json::to_vec(&h).unwrap());
     println!(
-        "metrics history_43200_points_ms={:.1} points={}",
-        secs * 1e3,
-        h["points"].as_array().unwrap().len()
-    );
-    let (json, secs) = time(|| serde_json::to_vec(&h).unwrap());
-    println!(
-        "metrics history_43200_serialize_ms={:.1} bytes={}",
-        secs * 1e3,
+        "metrics history_30d_before_ms={:.1} points={} bytes={} (minute scan + serialize)",
+        (secs + ser) * 1e3,
+        h["points"].as_array().unwrap().len(),
         json.len()
     );
+    // After: the request `?minutes=43200` (automatic step, default limit 2,000) from rollups.
+    for format in [HistoryFormat::Points, HistoryFormat::Columns] {
+        let req = HistoryRequest {
+            minutes: 43_200,
+            ..HistoryRequest::default()
+        };
+        let req = HistoryRequest { format, ..req };
+        let mut best = f64::MAX;
+        let mut body = Vec::new();
+        let mut points = 0;
+        for _ in 0..7 {
+            let (bytes, secs) = time(|| {
+                let v = engine.history_request(&req).unwrap();
+                points = v["points"]
+                    .as_array()
+                    .or(v["timestamps"].as_array())
+                    .map_or(0, Vec::len);
+                serde_json::to_vec(&v).unwrap()
+            });
+            best = best.min(secs);
+            body = bytes;
+        }
+        println!(
+            "metrics history_30d_after_{}_ms={:.1} points={points} bytes={} (rollups, auto step, best of 7)",
+            if format == HistoryFormat::Points { "points" } else { "columns" },
+            best * 1e3,
+            body.len()
+        );
+    }
 
     for (fmt, mins) in [
         (ExportFormat::Svg, 60),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use serde_json::{json, Value};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -21,19 +21,27 @@ use crate::export::ExportFormat;
 use crate::history;
 use crate::otlp::{self, OtlpExporter};
 use crate::recorder::{Metrics, Totals};
-use crate::slo::{SloReport, BUDGET_DAYS};
+use crate::rollup;
+use crate::slo::{SloReport, WindowValues};
 
 const DAY_MS: i64 = 86_400_000;
 /// The longest window alerts look at (6 h).
 const ALERT_LOOKBACK_MINUTES: i64 = 360;
+/// How many heavy metrics queries (history, summary, export) run at once on blocking threads.
+pub const HEAVY_PERMITS: usize = 2;
 
 pub struct MetricsEngine {
-    metrics: Arc<Metrics>,
-    store: Store,
-    clock: SharedClock,
-    cfg: MetricsConfig,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) store: Store,
+    pub(crate) clock: SharedClock,
+    pub(crate) cfg: MetricsConfig,
     /// Totals as of the last successful flush; live delta = totals now - this.
     baseline: Mutex<Totals>,
+    /// The minute at which the rollups were last brought up to date (they only change when
+    /// a minute closes).
+    rolled_at_minute: Mutex<Option<i64>>,
+    /// Permits for the heavy blocking work of the async methods (see `engine_async`).
+    pub(crate) heavy: Arc<Semaphore>,
     alerts: Mutex<AlertTracker>,
     alert_tx: broadcast::Sender<AlertEvent>,
     otlp: Option<Arc<OtlpExporter>>,
@@ -73,6 +81,8 @@ impl MetricsEngine {
             clock,
             cfg: cfg.metrics.clone(),
             baseline: Mutex::new(baseline),
+            rolled_at_minute: Mutex::new(None),
+            heavy: Arc::new(Semaphore::new(HEAVY_PERMITS)),
             alerts: Mutex::new(AlertTracker::default()),
             alert_tx,
             otlp,
@@ -95,8 +105,9 @@ impl MetricsEngine {
     }
 
     /// Adds everything recorded since the last flush into the current minute's row, prunes
-    /// rows older than the retention, then evaluates the alerts. On error nothing is lost:
-    /// the next flush carries the same delta.
+    /// rows older than the retention, rolls up the buckets that closed, then evaluates the
+    /// alerts. On error nothing is lost: the next flush carries the same delta (and rolls up
+    /// what is missing).
     pub fn flush(&self) -> Result<()> {
         {
             let mut base = self.baseline.lock();
@@ -114,8 +125,23 @@ impl MetricsEngine {
             self.store
                 .metrics_history_prune(minute_start(now) - retention_ms)?;
         }
+        self.roll_up()?;
         self.evaluate_alerts()?;
         Ok(())
+    }
+
+    /// Writes the 10-minute and hourly rollups of every bucket that closed since the last
+    /// call (all of them on a database without rollups: the backfill). Returns how many rollup
+    /// rows were written; a no-op within the same minute.
+    pub fn roll_up(&self) -> Result<usize> {
+        let now = self.clock.now_ms();
+        let mut at = self.rolled_at_minute.lock();
+        if *at == Some(minute_start(now)) {
+            return Ok(0);
+        }
+        let n = rollup::roll_up(&self.store, now, self.cfg.history_retention_days.max(1))?;
+        *at = Some(minute_start(now));
+        Ok(n)
     }
 
     /// Recomputes the short windows and publishes alert transitions.
@@ -137,45 +163,8 @@ impl MetricsEngine {
         events
     }
 
-    /// The `/api/metrics/history` body.
-    pub fn history(&self, minutes: u32, step_seconds: u32, limit: u32) -> Result<Value> {
-        let (minutes, step_ms) = history::check_params(minutes, step_seconds, limit)?;
-        Ok(history::history_json(
-            &self.history_points(minutes, step_ms)?,
-            minutes,
-            step_ms,
-        ))
-    }
-
-    /// Checked-parameter-free form of [`history`](Self::history): points of `step_ms`.
-    pub fn history_points(&self, minutes: u32, step_ms: i64) -> Result<Vec<(i64, Delta)>> {
-        let now = self.clock.now_ms();
-        let from = minute_start(now) - (i64::from(minutes.max(1)) - 1) * MINUTE_MS;
-        let rows = history::read_rows(&self.store, from, now)?;
-        Ok(history::history_points(
-            &rows,
-            &self.live_delta(),
-            now,
-            minutes.max(1),
-            step_ms.max(MINUTE_MS),
-        ))
-    }
-
     pub fn clock(&self) -> &SharedClock {
         &self.clock
-    }
-
-    /// The SLO report over every window (reads up to 28 days of minute rows).
-    pub fn slo_report(&self) -> Result<SloReport> {
-        let now = self.clock.now_ms();
-        let from = minute_start(now) - i64::from(BUDGET_DAYS) * DAY_MS;
-        let rows = history::read_rows(&self.store, from, now)?;
-        Ok(SloReport::compute(
-            &rows,
-            &self.live_delta(),
-            now,
-            self.cfg.slo_window_minutes,
-        ))
     }
 
     /// The `/api/metrics/summary` body (also evaluates the alerts).
@@ -183,10 +172,17 @@ impl MetricsEngine {
         match self.slo_report() {
             Ok(report) => {
                 self.apply_alerts(&report);
+                let firing = self.firing_alerts();
+                let mut slo = report.slo_json();
+                for a in &firing {
+                    if let Some(entry) = slo.get_mut(&a.slo) {
+                        entry["state"] = json!("burning");
+                    }
+                }
                 json!({
                     "ok": true, "window": "rolling", "computed_at": report.computed_at,
-                    "slo": report.slo_json(),
-                    "alerts": self.firing_alerts(),
+                    "slo": slo,
+                    "alerts": firing,
                     "error_budget": report.error_budget_json(),
                     "metrics": self.metrics.snapshot(),
                     "otlp": self.otlp_json(),
@@ -202,17 +198,18 @@ impl MetricsEngine {
     /// `{state:"ok"|"burning"|"no_data", firing, request_success_rate, e2e_latency_p95_ms, otlp}`.
     pub fn slo_brief(&self) -> Value {
         let now = self.clock.now_ms();
-        let window = i64::from(self.cfg.slo_window_minutes.max(1));
-        let rows = history::read_rows(&self.store, minute_start(now) - window * MINUTE_MS, now)
+        let window = self.cfg.slo_window_minutes.max(1);
+        let agg = self
+            .window_aggregates(now, &[window])
+            .ok()
+            .and_then(|mut a| a.pop())
             .unwrap_or_default();
-        let report =
-            SloReport::compute(&rows, &self.live_delta(), now, self.cfg.slo_window_minutes);
+        let v = WindowValues::from_aggregate(&agg);
         let firing: Vec<Value> = self
             .firing_alerts()
             .iter()
             .map(|a| json!({"slo": a.slo, "severity": a.severity}))
             .collect();
-        let v = &report.value;
         let state = if !firing.is_empty() {
             "burning"
         } else if v.requests() == 0 && v.latency_samples == 0 {
@@ -222,8 +219,9 @@ impl MetricsEngine {
         };
         json!({
             "state": state, "firing": firing,
-            "request_success_rate": v.success_rate(), "sample_size": v.requests(),
-            "e2e_latency_p95_ms": v.latency_p95_ms,
+            "request_success_rate": if v.requests() == 0 { json!(null) } else { json!(v.success_rate()) },
+            "sample_size": v.requests(),
+            "e2e_latency_p95_ms": if v.latency_samples == 0 { json!(null) } else { json!(v.latency_p95_ms) },
             "otlp": self.otlp_json(),
         })
     }
@@ -258,12 +256,24 @@ impl MetricsEngine {
     }
 
     /// Starts the flush loop (every `metrics.flush_interval_seconds` and at each minute
-    /// boundary, so deltas land in the right minute) and the OTLP tasks. When `shutdown`
-    /// fires it flushes one last time and returns.
+    /// boundary, so deltas land in the right minute) and the OTLP tasks. The loop first
+    /// brings the rollups up to date (the backfill of a database written before them). When
+    /// `shutdown` fires it flushes one last time and returns.
     pub fn spawn(self: &Arc<Self>, shutdown: CancellationToken) -> JoinHandle<()> {
         let otlp_task = self.otlp.as_ref().map(|o| o.spawn(shutdown.clone()));
         let me = Arc::clone(self);
         tokio::spawn(async move {
+            let m = Arc::clone(&me);
+            match tokio::task::spawn_blocking(move || m.roll_up()).await {
+                Ok(Ok(n)) if n > 0 => {
+                    tracing::info!(rows = n, "metrics rollups brought up to date")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "metrics rollup failed; the next flush retries")
+                }
+                Err(e) => tracing::error!(error = %e, "metrics rollup task panicked"),
+            }
             let interval_ms = (me.cfg.flush_interval_seconds.clamp(1, 300) * 1000) as i64;
             let mut next_flush = me.clock.now_ms() + interval_ms;
             loop {

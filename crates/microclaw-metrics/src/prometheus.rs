@@ -221,6 +221,18 @@ pub fn render(t: &Totals) -> String {
         "OTLP export retries.",
         t.otlp_retries,
     );
+    counter(
+        &mut out,
+        "bridge_events_dropped",
+        "Bridge events dropped for lagging connections (a protocol-4 seq gap).",
+        t.bridge_events_dropped,
+    );
+    counter(
+        &mut out,
+        "bridge_lag_closes",
+        "Bridge connections closed with 1013 because they could not keep up.",
+        t.bridge_lag_closes,
+    );
     gauge(
         &mut out,
         "uptime_ms",

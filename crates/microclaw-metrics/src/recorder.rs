@@ -56,6 +56,8 @@ pub struct Metrics {
     pub(crate) otlp_exported: Counter,
     pub(crate) otlp_dropped: Counter,
     pub(crate) otlp_retries: Counter,
+    pub(crate) bridge_events_dropped: Counter,
+    pub(crate) bridge_lag_closes: Counter,
 }
 
 /// A consistent-enough copy of every metric (each value is read atomically).
@@ -84,6 +86,10 @@ pub struct Totals {
     pub otlp_exported: u64,
     pub otlp_dropped: u64,
     pub otlp_retries: u64,
+    /// Bridge events dropped for lagging connections (each leaves a protocol-4 `seq` gap).
+    pub bridge_events_dropped: u64,
+    /// Bridge connections closed with 1013 (queue full, lagged broadcast, undeliverable event).
+    pub bridge_lag_closes: u64,
     pub uptime_ms: i64,
     pub started_ms: i64,
 }
@@ -139,6 +145,8 @@ impl Metrics {
             otlp_exported: Counter::default(),
             otlp_dropped: Counter::default(),
             otlp_retries: Counter::default(),
+            bridge_events_dropped: Counter::default(),
+            bridge_lag_closes: Counter::default(),
         })
     }
 
@@ -153,6 +161,18 @@ impl Metrics {
     #[inline]
     pub fn record_bridge(&self, method: &'static str, ok: bool) {
         self.bridge_methods.incr(method, usize::from(!ok));
+    }
+
+    /// A droppable bridge event was dropped for a lagging connection.
+    #[inline]
+    pub fn bridge_event_dropped(&self) {
+        self.bridge_events_dropped.add(1);
+    }
+
+    /// A bridge connection was closed with 1013 because it could not keep up.
+    #[inline]
+    pub fn bridge_lag_closed(&self) {
+        self.bridge_lag_closes.add(1);
     }
 
     #[inline]
@@ -270,6 +290,8 @@ impl Metrics {
             otlp_exported: self.otlp_exported.get(),
             otlp_dropped: self.otlp_dropped.get(),
             otlp_retries: self.otlp_retries.get(),
+            bridge_events_dropped: self.bridge_events_dropped.get(),
+            bridge_lag_closes: self.bridge_lag_closes.get(),
             uptime_ms: (now - self.started_ms).max(0),
             started_ms: self.started_ms,
         }

@@ -15,7 +15,8 @@ pub const LATENCY_TARGET_MS: u64 = 6000;
 pub const LATENCY_ALERT_MS: u64 = 10_000;
 pub const TOOL_TARGET: f64 = 0.985;
 pub const TOOL_ALERT: f64 = 0.97;
-pub const SCHEDULER_TARGET: f64 = 1.0;
+/// 0.999, not 1.0: a target of 1.0 leaves no error budget to burn (decisions.md).
+pub const SCHEDULER_TARGET: f64 = 0.999;
 pub const SCHEDULER_ALERT: f64 = 0.999;
 pub const BUDGET_DAYS: u32 = 28;
 
@@ -104,36 +105,71 @@ pub struct SloReport {
     pub budget: WindowValues,
 }
 
+/// `value` of an SLO: `null` without samples (decisions.md: never a healthy-looking 1.0).
+fn value_or_null(samples: u64, v: Value) -> Value {
+    if samples == 0 {
+        Value::Null
+    } else {
+        v
+    }
+}
+
+/// `"no_data"` without samples, else `"ok"` (the engine marks firing SLOs `"burning"`).
+fn state(samples: u64) -> &'static str {
+    if samples == 0 {
+        "no_data"
+    } else {
+        "ok"
+    }
+}
+
 impl SloReport {
+    /// Every window length (minutes) a report needs, in the order
+    /// [`from_aggregates`](Self::from_aggregates) takes their aggregates.
+    pub fn window_minutes(value_window_minutes: u32) -> Vec<u32> {
+        let mut minutes: Vec<u32> = vec![value_window_minutes.max(1), BUDGET_DAYS * 1440];
+        minutes.extend(REPORTED.iter().map(|(_, m)| *m));
+        minutes.extend(ALERT_ONLY.iter().map(|(_, m)| *m));
+        minutes
+    }
+
     /// `rows`: minute deltas (ascending or not) covering at least the budget period;
-    /// `live`: what has not been flushed yet.
+    /// `live`: what has not been flushed yet. The reference computation (a scan of every
+    /// minute); the engine computes the same from rollups.
     pub fn compute(
         rows: &[(i64, Delta)],
         live: &Delta,
         now_ms: i64,
         value_window_minutes: u32,
     ) -> SloReport {
-        let value_window_minutes = value_window_minutes.max(1);
-        let mut minutes: Vec<u32> = vec![value_window_minutes, BUDGET_DAYS * 1440];
-        minutes.extend(REPORTED.iter().map(|(_, m)| *m));
-        minutes.extend(ALERT_ONLY.iter().map(|(_, m)| *m));
+        let minutes = Self::window_minutes(value_window_minutes);
         let aggs = trailing_windows(rows, live, now_ms, &minutes);
+        Self::from_aggregates(&aggs, now_ms, value_window_minutes)
+    }
+
+    /// The report from one aggregate per entry of [`window_minutes`](Self::window_minutes).
+    pub fn from_aggregates(
+        aggs: &[Aggregate],
+        now_ms: i64,
+        value_window_minutes: u32,
+    ) -> SloReport {
         let vals: Vec<WindowValues> = aggs.iter().map(WindowValues::from_aggregate).collect();
+        let get = |i: usize| vals.get(i).cloned().unwrap_or_default();
         let reported = REPORTED
             .iter()
-            .zip(&vals[2..])
-            .map(|((n, _), v)| (*n, v.clone()))
+            .enumerate()
+            .map(|(i, (n, _))| (*n, get(2 + i)))
             .collect();
         let alert_windows = ALERT_ONLY
             .iter()
-            .zip(&vals[2 + REPORTED.len()..])
-            .map(|((n, _), v)| (*n, v.clone()))
+            .enumerate()
+            .map(|(i, (n, _))| (*n, get(2 + REPORTED.len() + i)))
             .collect();
         SloReport {
             computed_at: now_ms,
-            value_window_minutes,
-            value: vals[0].clone(),
-            budget: vals[1].clone(),
+            value_window_minutes: value_window_minutes.max(1),
+            value: get(0),
+            budget: get(1),
             reported,
             alert_windows,
         }
@@ -157,31 +193,45 @@ impl SloReport {
         )
     }
 
-    /// The `slo` object of `/api/metrics/summary`.
+    /// The `slo` object of `/api/metrics/summary`. Without samples an SLO's `value` is
+    /// `null` and its `state` `"no_data"`.
     pub fn slo_json(&self) -> Value {
         let v = &self.value;
         let week = self.window("7d").cloned().unwrap_or_default();
+        let tools = |w: &WindowValues| w.tool_success + w.tool_error;
         json!({
             "request_success_rate": {
-                "value": v.success_rate(), "target": SUCCESS_TARGET, "burn_alert": SUCCESS_ALERT,
+                "value": value_or_null(v.requests(), json!(v.success_rate())),
+                "state": state(v.requests()),
+                "target": SUCCESS_TARGET, "burn_alert": SUCCESS_ALERT,
                 "sample_size": v.requests(), "window_minutes": self.value_window_minutes,
                 "windows": self.windows_json(|w| json!({
-                    "value": w.success_rate(), "sample_size": w.requests(), "burn_rate": w.burn_rate() })),
+                    "value": value_or_null(w.requests(), json!(w.success_rate())),
+                    "sample_size": w.requests(), "burn_rate": w.burn_rate() })),
             },
             "e2e_latency_p95_ms": {
-                "value": v.latency_p95_ms, "target": LATENCY_TARGET_MS, "burn_alert": LATENCY_ALERT_MS,
+                "value": value_or_null(v.latency_samples, json!(v.latency_p95_ms)),
+                "state": state(v.latency_samples),
+                "target": LATENCY_TARGET_MS, "burn_alert": LATENCY_ALERT_MS,
                 "sample_size": v.latency_samples, "window_minutes": self.value_window_minutes,
-                "windows": self.windows_json(|w| json!({ "value": w.latency_p95_ms, "sample_size": w.latency_samples })),
+                "windows": self.windows_json(|w| json!({
+                    "value": value_or_null(w.latency_samples, json!(w.latency_p95_ms)),
+                    "sample_size": w.latency_samples })),
             },
             "tool_reliability": {
-                "value": v.tool_reliability(), "target": TOOL_TARGET, "burn_alert": TOOL_ALERT,
+                "value": value_or_null(tools(v), json!(v.tool_reliability())),
+                "state": state(tools(v)),
+                "target": TOOL_TARGET, "burn_alert": TOOL_ALERT,
                 "success": v.tool_success, "error": v.tool_error, "policy_block_excluded": v.tool_blocks,
-                "sample_size": v.tool_success + v.tool_error,
+                "sample_size": tools(v),
                 "windows": self.windows_json(|w| json!({
-                    "value": w.tool_reliability(), "sample_size": w.tool_success + w.tool_error })),
+                    "value": value_or_null(tools(w), json!(w.tool_reliability())),
+                    "sample_size": tools(w) })),
             },
             "scheduler_recoverability_7d": {
-                "value": week.scheduler_rate(), "target": SCHEDULER_TARGET, "burn_alert": SCHEDULER_ALERT,
+                "value": value_or_null(week.scheduler_runs, json!(week.scheduler_rate())),
+                "state": state(week.scheduler_runs),
+                "target": SCHEDULER_TARGET, "burn_alert": SCHEDULER_ALERT,
                 "runs_7d": week.scheduler_runs, "success_7d": week.scheduler_success,
                 "sample_size": week.scheduler_runs,
             },

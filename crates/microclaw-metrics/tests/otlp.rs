@@ -279,3 +279,81 @@ async fn the_engine_exports_on_its_interval_and_flushes_on_shutdown() {
     assert_eq!(rows.len(), 1, "shutdown flushes the live minute");
     assert!(rows[0].1.contains("\"request_ok\":2"));
 }
+
+/// `http://host:port` → `http://user:s3cret@host:port`.
+fn with_userinfo(url: &str) -> String {
+    url.replacen("http://", "http://otlp-user:s3cret-pw@", 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_userinfo_never_shows_in_status_or_errors() {
+    // An answering endpoint: the first attempt gets a 503 (an HTTP error message).
+    let (url, rx) = start_receiver(vec![503]).await;
+    let r = rig();
+    let exp = OtlpExporter::new(r.metrics.clone(), &cfg(&with_userinfo(&url))).unwrap();
+    let stop = CancellationToken::new();
+    let _task = exp.spawn(stop.clone());
+    exp.enqueue_now();
+    wait_for("the batch after one retry", || {
+        r.metrics.otlp_counts().0 == 1
+    })
+    .await;
+    assert_eq!(
+        rx.hits.load(Ordering::SeqCst),
+        2,
+        "the credentials still work"
+    );
+    let status = exp.status_json().to_string();
+    assert!(
+        !status.contains("s3cret-pw") && !status.contains("otlp-user"),
+        "{status}"
+    );
+    assert!(
+        status.contains("***@127.0.0.1"),
+        "the endpoint is shown redacted: {status}"
+    );
+    assert!(
+        status.contains("503"),
+        "the error is still useful: {status}"
+    );
+    stop.cancel();
+
+    // A refused connection: reqwest's own message quotes the URL.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = with_userinfo(&format!("http://{}", dead.local_addr().unwrap()));
+    drop(dead);
+    let mut c = cfg(&dead_url);
+    c.otlp_retry_max_attempts = 1;
+    let exp = OtlpExporter::new(r.metrics.clone(), &c).unwrap();
+    let stop = CancellationToken::new();
+    let _task = exp.spawn(stop.clone());
+    exp.enqueue_now();
+    wait_for("the refused batch", || {
+        exp.status_json()["last_error"].is_string()
+    })
+    .await;
+    let err = exp.status_json()["last_error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("POST http://***@127.0.0.1"), "{err}");
+    assert!(
+        !err.contains("s3cret-pw") && !err.contains("otlp-user"),
+        "{err}"
+    );
+    stop.cancel();
+
+    // A configuration error, and the engine's status (`otlp` of summary/status).
+    let bad = OtlpExporter::new(r.metrics.clone(), &cfg("ftp://otlp-user:s3cret-pw@h"))
+        .err()
+        .unwrap();
+    assert!(!bad.message.contains("s3cret-pw"), "{bad}");
+    assert!(bad.message.contains("expected"), "{bad}");
+    let config = microclaw_core::Config {
+        observability: cfg(&with_userinfo(&url)),
+        ..Default::default()
+    };
+    let r2 = rig_with(config);
+    let shown = r2.engine.summary()["otlp"].to_string();
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+}

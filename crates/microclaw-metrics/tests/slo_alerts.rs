@@ -33,15 +33,21 @@ fn no_data_reports_sample_size_zero_not_healthy() {
     assert_eq!(s["ok"], true);
     assert_eq!(s["window"], "rolling");
     let slo = &s["slo"];
-    assert_eq!(slo["request_success_rate"]["value"], 1.0);
-    assert_eq!(slo["request_success_rate"]["sample_size"], 0);
-    assert_eq!(slo["e2e_latency_p95_ms"]["value"], 0);
-    assert_eq!(slo["e2e_latency_p95_ms"]["sample_size"], 0);
+    // decisions.md: no samples → value null and state no_data, never a healthy 1.0.
+    for name in [
+        "request_success_rate",
+        "e2e_latency_p95_ms",
+        "tool_reliability",
+        "scheduler_recoverability_7d",
+    ] {
+        assert!(slo[name]["value"].is_null(), "{name}: {}", slo[name]);
+        assert_eq!(slo[name]["state"], "no_data", "{name}");
+        assert_eq!(slo[name]["sample_size"], 0, "{name}");
+    }
     for w in ["5m", "1h", "6h", "24h", "7d"] {
-        assert_eq!(
-            slo["request_success_rate"]["windows"][w]["sample_size"], 0,
-            "window {w}"
-        );
+        let win = &slo["request_success_rate"]["windows"][w];
+        assert_eq!(win["sample_size"], 0, "window {w}");
+        assert!(win["value"].is_null(), "window {w}: {win}");
     }
     assert_eq!(s["alerts"].as_array().unwrap().len(), 0);
     assert_eq!(s["error_budget"]["request_success_rate"]["period_days"], 28);
@@ -53,7 +59,16 @@ fn no_data_reports_sample_size_zero_not_healthy() {
     assert_eq!(s["otlp"]["enabled"], false);
     let b = r.engine.slo_brief();
     assert_eq!(b["state"], "no_data");
+    assert!(b["request_success_rate"].is_null(), "{b}");
+    assert!(b["e2e_latency_p95_ms"].is_null(), "{b}");
     assert!(b["firing"].as_array().unwrap().is_empty());
+    // With samples the value is a number and the state ok.
+    runs(&r.metrics, 3, "final", 200);
+    let slo = r.engine.summary()["slo"].clone();
+    assert_eq!(slo["request_success_rate"]["value"], 1.0);
+    assert_eq!(slo["request_success_rate"]["state"], "ok");
+    assert!(slo["e2e_latency_p95_ms"]["value"].as_u64().unwrap() > 0);
+    assert!(slo["tool_reliability"]["value"].is_null(), "no tool ran");
 }
 
 #[test]
@@ -111,6 +126,8 @@ fn error_burst_pages_then_resolves_as_events() {
     assert!(alerts
         .iter()
         .any(|a| a["severity"] == "page" && a["since"].as_i64().unwrap() == page.since));
+    assert_eq!(s["slo"]["request_success_rate"]["state"], "burning");
+    assert_eq!(s["slo"]["tool_reliability"]["state"], "no_data");
     let b = r.engine.slo_brief();
     assert_eq!(b["state"], "burning");
     assert!(b["firing"]

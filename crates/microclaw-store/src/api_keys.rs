@@ -104,6 +104,59 @@ impl Store {
         })
     }
 
+    /// Rotation in one transaction: inserts the new key (`rotated_from_key_id = old_id`) and
+    /// revokes the old one. NOT_FOUND for an unknown key, CONFLICT when it is already revoked.
+    #[allow(clippy::too_many_arguments)]
+    pub fn api_key_rotate(
+        &self,
+        old_id: i64,
+        label: &str,
+        prefix: &str,
+        key_hash: &str,
+        scopes: ScopeSet,
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<ApiKeyRow> {
+        self.write(&format!("rotating api key {old_id}"), |c| {
+            let old = get_by_id(c, old_id)?
+                .ok_or_else(|| Error::not_found(format!("API key {old_id} not found")))?;
+            if old.revoked_at.is_some() {
+                return Err(Error::conflict(format!(
+                    "API key {old_id} is already revoked: create a new key instead"
+                )));
+            }
+            c.prepare_cached(
+                "INSERT INTO api_keys (label, prefix, key_hash, scopes, created_at, expires_at, \
+                 rotated_from_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .ctx("preparing the api key insert")?
+            .execute(params![
+                label,
+                prefix,
+                key_hash,
+                scopes.to_csv(),
+                now,
+                expires_at,
+                old_id
+            ])
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::conflict("an api key with this hash already exists")
+                } else {
+                    map_sql_error(e, "inserting the rotated api key")
+                }
+            })?;
+            let id = c.last_insert_rowid();
+            c.prepare_cached("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1")
+                .ctx("preparing the api key revoke")?
+                .execute(params![old_id, now])
+                .ctx(&format!("revoking api key {old_id}"))?;
+            bump_revision(c)?;
+            get_by_id(c, id)?
+                .ok_or_else(|| Error::internal(format!("api key {id} vanished after insert")))
+        })
+    }
+
     pub fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRow>> {
         self.read(|c| {
             c.prepare_cached(&format!(

@@ -21,13 +21,13 @@ pub mod sessions;
 pub mod settings;
 
 pub use api_keys::ApiKeyRow;
+pub use async_facade::WRITE_QUEUE_DEPTH;
 pub use audit_log::{audit_entry_hash, AuditRow, GENESIS_HASH};
 pub use devices::DeviceRow;
 pub use login_sessions::LoginSessionRow;
-pub use messages::{MessageRow, MESSAGE_ROLES};
+pub use messages::{MessageRow, MESSAGE_ROLES, STOP_REASONS};
 pub use migrations::SCHEMA_VERSION;
-pub use runs::{RunRow, RUN_END_STATES};
+pub use runs::{RunBegin, RunBegun, RunEnd, RunReply, RunRow, RUN_END_STATES};
 pub use session_fork::TreeNode;
 pub use sessions::{ListQuery, SessionPatch, SessionRow, PREVIEW_CHARS};
-pub use async_facade::WRITE_QUEUE_DEPTH;
 pub use store::{Store, BUSY_TIMEOUT, READ_POOL_SIZE};

@@ -23,6 +23,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_metrics_history",
         include_str!("migrations/0005_metrics_history.sql"),
     ),
+    (
+        "0006_metrics_rollups",
+        include_str!("migrations/0006_metrics_rollups.sql"),
+    ),
+    (
+        "0007_session_generation",
+        include_str!("migrations/0007_session_generation.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -85,9 +85,9 @@ impl Store {
             crate::store::note_sessions_delta(1);
             let new_id = c.last_insert_rowid();
             c.prepare_cached(
-                "INSERT INTO messages (session_id, role, text, created_at) \
-                 SELECT ?1, role, text, created_at FROM messages WHERE session_id = ?2 \
-                 ORDER BY id LIMIT ?3",
+                "INSERT INTO messages (session_id, role, text, created_at, stop_reason, error_message) \
+                 SELECT ?1, role, text, created_at, stop_reason, error_message FROM messages \
+                 WHERE session_id = ?2 ORDER BY id LIMIT ?3",
             )
             .ctx("preparing the message copy")?
             .execute(params![new_id, src.id, point])

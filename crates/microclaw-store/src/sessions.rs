@@ -26,6 +26,9 @@ pub struct SessionRow {
     pub updated_at: i64,
     pub message_count: i64,
     pub last_message_preview: Option<String>,
+    /// The generation (a uuid): [`Store::session_reset`] replaces it, so a run that started in
+    /// an earlier generation writes nothing into this one (reported as `sessionId`).
+    pub session_id: String,
 }
 
 /// Fields to change; `None` leaves a field alone, `Some(None)` clears a nullable one.
@@ -47,7 +50,7 @@ pub struct ListQuery {
 
 pub(crate) const SESSION_COLUMNS: &str = "id, key, label, thinking_level, verbose_level, \
      reasoning_level, parent_key, fork_point, agent_id, created_at, updated_at, message_count, \
-     last_message_preview";
+     last_message_preview, session_id";
 
 pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
     let level = |idx: usize| -> rusqlite::Result<String> { r.get(idx) };
@@ -65,6 +68,7 @@ pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
         updated_at: r.get(10)?,
         message_count: r.get(11)?,
         last_message_preview: r.get(12)?,
+        session_id: r.get::<_, Option<String>>(13)?.unwrap_or_default(),
     })
 }
 
@@ -93,12 +97,19 @@ pub(crate) fn require_key(key: &str) -> Result<()> {
 /// Inserts a session with default levels; returns its id.
 pub(crate) fn insert_default(c: &Connection, key: &str, now: i64) -> Result<i64> {
     require_key(key)?;
-    c.prepare_cached("INSERT INTO sessions (key, created_at, updated_at) VALUES (?1, ?2, ?2)")
-        .ctx("preparing the session insert")?
-        .execute(params![key, now])
-        .ctx(&format!("creating session '{key}'"))?;
+    c.prepare_cached(
+        "INSERT INTO sessions (key, created_at, updated_at, session_id) VALUES (?1, ?2, ?2, ?3)",
+    )
+    .ctx("preparing the session insert")?
+    .execute(params![key, now, new_generation()])
+    .ctx(&format!("creating session '{key}'"))?;
     crate::store::note_sessions_delta(1);
     Ok(c.last_insert_rowid())
+}
+
+/// A fresh session generation id (uuid v4, hyphenated).
+pub(crate) fn new_generation() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// `%`, `_` and `\` in a search term match literally (LIKE … ESCAPE '\').
@@ -270,7 +281,8 @@ impl Store {
         })
     }
 
-    /// Removes every message but keeps the session's label, levels and lineage.
+    /// Removes every message but keeps the session's label, levels and lineage; starts a new
+    /// generation (a new `session_id`), so runs of the old one persist nothing afterwards.
     pub fn session_reset(&self, key: &str, now: i64) -> Result<bool> {
         self.write(&format!("resetting session '{key}'"), |c| {
             let Some(row) = get_by_key(c, key)? else {
@@ -282,10 +294,10 @@ impl Store {
                 .ctx(&format!("deleting the messages of session '{key}'"))?;
             c.prepare_cached(
                 "UPDATE sessions SET message_count = 0, last_message_preview = NULL, \
-                 updated_at = ?2 WHERE id = ?1",
+                 updated_at = ?2, session_id = ?3 WHERE id = ?1",
             )
             .ctx("preparing the session reset")?
-            .execute(params![row.id, now])
+            .execute(params![row.id, now, new_generation()])
             .ctx(&format!("resetting session '{key}'"))?;
             Ok(true)
         })

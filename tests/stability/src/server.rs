@@ -5,6 +5,7 @@ use crate::env::Env;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -22,6 +23,8 @@ pub struct StartOpts {
     pub args: Vec<String>,
     /// `MICROCLAW_LOG=debug` (more log lines to scan for leaked secrets).
     pub debug_log: bool,
+    /// Count the stderr (log) lines containing this text: [`Server::stderr_hits`].
+    pub watch_stderr: Option<String>,
 }
 
 impl StartOpts {
@@ -32,7 +35,14 @@ impl StartOpts {
             env: Vec::new(),
             args: Vec::new(),
             debug_log: false,
+            watch_stderr: None,
         }
+    }
+
+    /// Counts the log lines containing `text` while the server runs.
+    pub fn watch_stderr(mut self, text: &str) -> Self {
+        self.watch_stderr = Some(text.to_string());
+        self
     }
 
     pub fn set(mut self, key: &str, value: impl ToString) -> Self {
@@ -46,6 +56,7 @@ pub struct Server {
     pub pid: u32,
     pub addr: SocketAddr,
     stdout_lines: Arc<Mutex<Vec<String>>>,
+    stderr_hits: Arc<AtomicU64>,
 }
 
 /// `listening on http://HOST:PORT` → the address.
@@ -90,7 +101,13 @@ impl Server {
         env.note_pid(pid);
         let stderr = child.stderr.take().ok_or("no stderr pipe")?;
         let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-        tokio::spawn(copy_to_file(stderr, err_log.clone()));
+        let stderr_hits = Arc::new(AtomicU64::new(0));
+        tokio::spawn(copy_to_file(
+            stderr,
+            err_log.clone(),
+            opts.watch_stderr.clone(),
+            stderr_hits.clone(),
+        ));
         let lines = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(read_stdout(stdout, out_log, lines.clone(), tx));
@@ -111,7 +128,13 @@ impl Server {
             pid,
             addr,
             stdout_lines: lines,
+            stderr_hits,
         })
+    }
+
+    /// Log lines so far that contained [`StartOpts::watch_stderr`]'s text.
+    pub fn stderr_hits(&self) -> u64 {
+        self.stderr_hits.load(Ordering::Acquire)
     }
 
     pub fn http(&self) -> String {
@@ -201,11 +224,34 @@ async fn read_stdout(
     }
 }
 
-async fn copy_to_file(mut from: tokio::process::ChildStderr, path: PathBuf) {
-    if let Ok(mut f) = tokio::fs::File::create(&path).await {
-        let _ = tokio::io::copy(&mut from, &mut f).await;
-        let _ = f.flush().await;
+/// Copies the log into its file line by line, counting the lines that contain `watch`.
+async fn copy_to_file(
+    from: tokio::process::ChildStderr,
+    path: PathBuf,
+    watch: Option<String>,
+    hits: Arc<AtomicU64>,
+) {
+    let Ok(mut f) = tokio::fs::File::create(&path).await else {
+        return;
+    };
+    let mut reader = BufReader::new(from);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if let Some(w) = &watch {
+            if String::from_utf8_lossy(&line).contains(w.as_str()) {
+                hits.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        if f.write_all(&line).await.is_err() {
+            break;
+        }
     }
+    let _ = f.flush().await;
 }
 
 /// The last `n` bytes of a log file (for error messages).

@@ -161,6 +161,9 @@ export function createApi(http: Http) {
     logout: () => http.post('/api/auth/logout', {}, { quiet401: true }),
     setPassword: (password: string, setupToken?: string) =>
       http.post('/api/auth/password', { password }, setupToken ? { headers: { 'x-setup-token': setupToken }, quiet401: true } : {}),
+    /** Changing a set password needs the current one (a wrong one answers 401, kept quiet: the form shows it). */
+    changePassword: (currentPassword: string, password: string) =>
+      http.post('/api/auth/password', { password, current_password: currentPassword }, { quiet401: true }),
     listKeys: () => http.get<{ keys: ApiKey[] }>('/api/auth/api_keys'),
     createKey: (label: string, scopes: string[], expiresDays?: number) =>
       http.post<CreatedKey>('/api/auth/api_keys', { label, scopes, ...(expiresDays ? { expires_days: expiresDays } : {}) }),

@@ -55,10 +55,12 @@ pub fn fixture(cfg: SessionsConfig) -> Fixture {
     fixture_with(cfg, |_, _| AgentSet::builtin_only(status_provider()))
 }
 
-pub fn sessions_cfg(max_inflight: usize, timeout_secs: u64) -> SessionsConfig {
+/// Sessions config with a queue bound and a default run timeout (other keys at defaults).
+pub fn sessions_cfg(max_queued: usize, timeout_secs: u64) -> SessionsConfig {
     SessionsConfig {
-        max_inflight_per_session: max_inflight,
+        max_queued_per_session: max_queued,
         run_timeout_seconds: timeout_secs,
+        ..SessionsConfig::default()
     }
 }
 
@@ -87,7 +89,8 @@ pub async fn collect_run(rx: &mut broadcast::Receiver<ChatEvent>, run_id: &str) 
     events
 }
 
-/// Asserts seq counts 1, 2, … and the deltas add up to each event's cumulative text.
+/// Asserts seq counts 1, 2, … and the deltas add up to each event's cumulative text (carried
+/// on every terminal event, on deltas while the reply is at most 64 KiB).
 pub fn assert_well_ordered(events: &[ChatEvent]) {
     let mut text = String::new();
     for (i, ev) in events.iter().enumerate() {
@@ -99,7 +102,18 @@ pub fn assert_well_ordered(events: &[ChatEvent]) {
         if ev.state == ChatState::Delta {
             text.push_str(ev.delta.as_deref().expect("a delta carries its chunk"));
         }
-        assert_eq!(ev.text, text, "text is the cumulative reply at every event");
+        assert_eq!(
+            ev.text_len,
+            text.len(),
+            "text_len is the reply's length so far"
+        );
+        match ev.text.as_deref() {
+            Some(t) => assert_eq!(t, text, "text is the cumulative reply"),
+            None => assert!(
+                ev.state == ChatState::Delta && text.len() > microclaw_agent::CUMULATIVE_TEXT_MAX,
+                "only deltas of a reply past 64 KiB leave the cumulative text out"
+            ),
+        }
     }
     let last = events.last().expect("at least the terminal event");
     assert!(last.state.is_terminal(), "the last event is terminal");

@@ -6,4 +6,7 @@ mod common;
 mod openai_backend;
 mod openai_faults;
 mod provider;
+mod run_deltas;
+mod run_lifecycle;
+mod run_queue;
 mod run_registry;

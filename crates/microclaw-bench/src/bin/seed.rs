@@ -1,8 +1,10 @@
-//! `seed --data-dir D --sessions N --messages M [--history-key K --history-messages H]`:
-//! bulk-fills D/microclaw.db (see `microclaw_bench::seed`) and prints key=value figures.
+//! `seed --data-dir D --sessions N --messages M [--history-key K --history-messages H]
+//! [--metrics-minutes MIN]`: bulk-fills D/microclaw.db (see `microclaw_bench::seed`, and
+//! `microclaw_bench::seed_metrics` for the minute history) and prints key=value figures.
 
 use clap::Parser;
 use microclaw_bench::seed::{db_path_in, seed, SeedPlan};
+use microclaw_bench::seed_metrics::seed_metrics;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,6 +30,9 @@ struct Cli {
     /// Prefix of the other sessions' keys.
     #[arg(long, default_value = "bench-")]
     key_prefix: String,
+    /// Also write this many minutes of metrics history (up to 43200 = 30 days), ending now.
+    #[arg(long, default_value_t = 0)]
+    metrics_minutes: usize,
 }
 
 fn main() -> ExitCode {
@@ -46,6 +51,25 @@ fn main() -> ExitCode {
             println!("seed_messages={}", r.messages);
             println!("seed_history_key={}", plan.history_key);
             println!("seed_secs={:.1}", r.secs);
+        }
+        Err(e) => {
+            eprintln!("seed: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if cli.metrics_minutes == 0 {
+        return ExitCode::SUCCESS;
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    match seed_metrics(&plan.db_path, cli.metrics_minutes, now_ms) {
+        Ok(r) => {
+            println!("seed_metrics_minutes={}", r.minutes);
+            println!("seed_metrics_first_bucket_ms={}", r.first_bucket_ms);
+            println!("seed_metrics_last_bucket_ms={}", r.last_bucket_ms);
+            println!("seed_metrics_secs={:.1}", r.secs);
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -23,12 +23,16 @@ pub struct ServerConfig {
     pub allowed_origins: Vec<String>,
     pub behind_tls: bool,
     pub trust_x_forwarded_for: bool,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` hops are skipped.
+    pub trusted_proxies: Vec<String>,
     pub tick_interval_ms: u64,
     pub handshake_timeout_ms: u64,
     pub max_payload_bytes: usize,
     pub max_buffered_bytes: usize,
     pub max_body_bytes: usize,
     pub shutdown_grace_ms: u64,
+    /// Bridge sockets that have not completed `connect`, over all clients (beyond: 503).
+    pub max_unauthenticated_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -39,12 +43,14 @@ impl Default for ServerConfig {
             allowed_origins: vec![],
             behind_tls: false,
             trust_x_forwarded_for: false,
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
             tick_interval_ms: 15_000,
             handshake_timeout_ms: 10_000,
             max_payload_bytes: 1 << 20,
             max_buffered_bytes: 4 << 20,
             max_body_bytes: 1 << 20,
             shutdown_grace_ms: 5_000,
+            max_unauthenticated_connections: 256,
         }
     }
 }
@@ -72,15 +78,45 @@ impl Default for AuthConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SessionsConfig {
+    /// Retired (0 = not set): when set and `max_queued_per_session` is left at its default,
+    /// it is read as the queue bound.
     pub max_inflight_per_session: usize,
+    /// Messages waiting behind a session's active run (beyond: UNAVAILABLE, retryable).
+    pub max_queued_per_session: usize,
+    /// Runs active at once over all sessions; further runs wait in their session's queue.
+    pub max_concurrent_runs: usize,
     pub run_timeout_seconds: u64,
+    /// Finished rows of the `runs` table kept (newest first) ...
+    pub runs_retention_rows: u64,
+    /// ... and for at most this many days.
+    pub runs_retention_days: u64,
+}
+
+/// Default of `sessions.max_queued_per_session`.
+pub const DEFAULT_MAX_QUEUED_PER_SESSION: usize = 16;
+
+impl SessionsConfig {
+    /// The per-session queue bound: `max_queued_per_session`, or the retired
+    /// `max_inflight_per_session` when only that one is set.
+    pub fn queue_bound(&self) -> usize {
+        if self.max_queued_per_session == DEFAULT_MAX_QUEUED_PER_SESSION
+            && self.max_inflight_per_session > 0
+        {
+            return self.max_inflight_per_session;
+        }
+        self.max_queued_per_session
+    }
 }
 
 impl Default for SessionsConfig {
     fn default() -> Self {
         SessionsConfig {
-            max_inflight_per_session: 4,
+            max_inflight_per_session: 0,
+            max_queued_per_session: DEFAULT_MAX_QUEUED_PER_SESSION,
+            max_concurrent_runs: 64,
             run_timeout_seconds: 600,
+            runs_retention_rows: 10_000,
+            runs_retention_days: 30,
         }
     }
 }
@@ -150,7 +186,10 @@ impl std::fmt::Debug for ObservabilityConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ObservabilityConfig")
             .field("otlp_enabled", &self.otlp_enabled)
-            .field("otlp_endpoint", &self.otlp_endpoint)
+            .field(
+                "otlp_endpoint",
+                &crate::redact::redact_url(&self.otlp_endpoint),
+            )
             .field(
                 "otlp_headers",
                 &self

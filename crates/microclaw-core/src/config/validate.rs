@@ -38,6 +38,12 @@ pub(super) fn validate(c: &Config) -> Result<(), Error> {
         1 << 30,
     )?;
     range(
+        "server.max_unauthenticated_connections",
+        c.server.max_unauthenticated_connections,
+        1,
+        100_000,
+    )?;
+    range(
         "server.max_body_bytes",
         c.server.max_body_bytes,
         1024,
@@ -55,12 +61,21 @@ pub(super) fn validate(c: &Config) -> Result<(), Error> {
         1,
         86_400,
     )?;
-    range(
-        "auth.api_key_rate_limit_per_minute",
-        c.auth.api_key_rate_limit_per_minute,
-        10,
-        100_000,
-    )?;
+    if c.auth.api_key_rate_limit_per_minute != 0 {
+        range(
+            "auth.api_key_rate_limit_per_minute",
+            c.auth.api_key_rate_limit_per_minute,
+            10,
+            100_000,
+        )
+        .map_err(|_| {
+            Error::invalid(format!(
+                "config auth.api_key_rate_limit_per_minute = {} is out of range: expected 0 (off) or 10..100000",
+                c.auth.api_key_rate_limit_per_minute
+            ))
+        })?;
+    }
+    crate::proxies::parse_list(&c.server.trusted_proxies)?;
     range(
         "auth.session_remember_days",
         c.auth.session_remember_days,
@@ -70,8 +85,32 @@ pub(super) fn validate(c: &Config) -> Result<(), Error> {
     range(
         "sessions.max_inflight_per_session",
         c.sessions.max_inflight_per_session,
-        1,
+        0,
         1000,
+    )?;
+    range(
+        "sessions.max_queued_per_session",
+        c.sessions.max_queued_per_session,
+        0,
+        10_000,
+    )?;
+    range(
+        "sessions.max_concurrent_runs",
+        c.sessions.max_concurrent_runs,
+        1,
+        10_000,
+    )?;
+    range(
+        "sessions.runs_retention_rows",
+        c.sessions.runs_retention_rows,
+        100,
+        100_000_000,
+    )?;
+    range(
+        "sessions.runs_retention_days",
+        c.sessions.runs_retention_days,
+        1,
+        3650,
     )?;
     range(
         "metrics.flush_interval_seconds",

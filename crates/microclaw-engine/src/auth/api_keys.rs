@@ -1,21 +1,21 @@
 //! API keys: `mk_` + 32 hex, stored only as HMAC-SHA-256 under the installation secret and
-//! compared in constant time. Validated keys are cached; the cache follows the store's key
-//! revision, so a key created or revoked by another process (the offline CLI) takes effect at once.
+//! compared in constant time. Lookups go through the [`AccessCache`], which follows the
+//! store's key revision, so a key created or revoked by another process (the offline CLI)
+//! takes effect within its refresh interval.
 
+use super::access_check::AccessCache;
 use super::rate_limit::KeyRateLimiter;
-use crate::principal::{Principal, PrincipalKind};
+use crate::principal::{AuthStamp, Principal, PrincipalKind};
 use hmac::{Hmac, Mac};
 use microclaw_core::{Error, ScopeSet};
 use microclaw_store::{ApiKeyRow, Store};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use serde::Serialize;
 use sha2::Sha256;
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
-const DAY_MS: i64 = 86_400_000;
-/// How often the store's key revision is re-read on the authentication path.
-const REVISION_CHECK_MS: i64 = 50;
+pub const DAY_MS: i64 = 86_400_000;
 /// `last_used_at` is written at most this often per key.
 const TOUCH_INTERVAL_MS: i64 = 60_000;
 
@@ -29,17 +29,34 @@ pub struct CreatedKey {
     pub label: String,
 }
 
-#[derive(Debug)]
-struct CacheState {
-    revision: i64,
-    checked_at: i64,
-    keys: HashMap<String, ApiKeyRow>,
+/// A validated new key, not yet stored.
+#[derive(Debug, Clone)]
+pub struct PreparedKey {
+    pub raw: String,
+    pub prefix: String,
+    pub hash: String,
+    pub label: String,
+    pub scopes: ScopeSet,
+    pub expires_at: Option<i64>,
+}
+
+impl PreparedKey {
+    pub fn created(self, id: i64) -> CreatedKey {
+        CreatedKey {
+            id,
+            api_key: self.raw,
+            prefix: self.prefix,
+            scopes: self.scopes.to_strings(),
+            expires_at: self.expires_at,
+            label: self.label,
+        }
+    }
 }
 
 pub struct ApiKeys {
     secret: Vec<u8>,
-    cache: RwLock<CacheState>,
-    limiter: KeyRateLimiter,
+    pub(crate) access: AccessCache,
+    pub(crate) limiter: KeyRateLimiter,
     last_touch: Mutex<HashMap<i64, i64>>,
 }
 
@@ -54,15 +71,47 @@ pub fn looks_like_key(raw: &str) -> bool {
     raw.len() == 35 && raw.starts_with("mk_") && raw[3..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Checks `expires_days` (1..3650).
+pub fn validate_expires_days(expires_days: Option<u32>) -> Result<(), Error> {
+    match expires_days {
+        Some(d) if !(1..=3650).contains(&d) => Err(Error::invalid(format!(
+            "expires_days = {d}: expected 1..3650"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The principal for a key row that passed every check.
+pub(crate) fn key_principal(row: &ApiKeyRow, now: i64) -> Principal {
+    Principal {
+        kind: PrincipalKind::ApiKey { id: row.id },
+        scopes: row.scopes,
+        actor: format!("key:{}", row.id),
+        csrf: None,
+        stamp: AuthStamp {
+            expires_at: row.expires_at,
+            password_revision: 0,
+            auth_at: now,
+        },
+    }
+}
+
+/// UNAUTHORIZED when the row is revoked or expired at `now`.
+pub(crate) fn check_row(row: &ApiKeyRow, now: i64) -> Result<(), Error> {
+    if row.revoked_at.is_some() {
+        return Err(Error::unauthorized("API key has been revoked"));
+    }
+    if row.expires_at.is_some_and(|e| e <= now) {
+        return Err(Error::unauthorized("API key has expired"));
+    }
+    Ok(())
+}
+
 impl ApiKeys {
     pub fn new(secret: Vec<u8>) -> ApiKeys {
         ApiKeys {
             secret,
-            cache: RwLock::new(CacheState {
-                revision: -1,
-                checked_at: i64::MIN,
-                keys: HashMap::new(),
-            }),
+            access: AccessCache::default(),
             limiter: KeyRateLimiter::default(),
             last_touch: Mutex::new(HashMap::new()),
         }
@@ -79,16 +128,13 @@ impl ApiKeys {
         hex::encode(mac.finalize().into_bytes())
     }
 
-    /// Creates a key; the raw key is returned once and never stored.
-    pub fn create(
+    /// Validates the request for a new key and draws its secret; nothing is stored yet.
+    pub fn prepare(
         &self,
-        store: &Store,
         label: &str,
         scopes: ScopeSet,
-        expires_days: Option<u32>,
-        rotated_from: Option<i64>,
-        now: i64,
-    ) -> Result<CreatedKey, Error> {
+        expires_at: Option<i64>,
+    ) -> Result<PreparedKey, Error> {
         let label = label.trim();
         if label.is_empty() {
             return Err(Error::invalid(
@@ -100,44 +146,54 @@ impl ApiKeys {
         }
         if scopes.is_empty() {
             return Err(Error::invalid(
-                "scopes is empty: expected at least one of operator.read, operator.write, operator.admin, operator.approvals",
+                "scopes is empty: expected at least one of operator.read, operator.write, operator.admin, operator.approvals, operator.pairing",
             ));
         }
-        if let Some(d) = expires_days {
-            if !(1..=3650).contains(&d) {
-                return Err(Error::invalid(format!(
-                    "expires_days = {d}: expected 1..3650"
-                )));
-            }
-        }
         let raw = format!("mk_{}", super::random_hex(16));
-        let prefix = raw[..11].to_string();
-        let expires_at = expires_days.map(|d| now + i64::from(d) * DAY_MS);
-        let row = store.api_key_insert(
-            label,
-            &prefix,
-            &self.hash(&raw),
+        Ok(PreparedKey {
+            prefix: raw[..11].to_string(),
+            hash: self.hash(&raw),
+            raw,
+            label: label.to_string(),
             scopes,
             expires_at,
-            rotated_from,
-            now,
-        )?;
-        Ok(CreatedKey {
-            id: row.id,
-            api_key: raw,
-            prefix,
-            scopes: scopes.to_strings(),
-            expires_at,
-            label: label.to_string(),
         })
     }
 
-    /// Validates a raw key: shape, known, not revoked, not expired, within its rate limit.
-    pub fn authenticate(
+    /// Creates a key on the calling thread (offline CLI, tests); the raw key is returned once.
+    pub fn create_blocking(
+        &self,
+        store: &Store,
+        label: &str,
+        scopes: ScopeSet,
+        expires_days: Option<u32>,
+        now: i64,
+    ) -> Result<CreatedKey, Error> {
+        validate_expires_days(expires_days)?;
+        let k = self.prepare(
+            label,
+            scopes,
+            expires_days.map(|d| now + i64::from(d) * DAY_MS),
+        )?;
+        let row = store.api_key_insert(
+            &k.label,
+            &k.prefix,
+            &k.hash,
+            k.scopes,
+            k.expires_at,
+            None,
+            now,
+        )?;
+        self.access.invalidate();
+        Ok(k.created(row.id))
+    }
+
+    /// Validates a raw key: shape, known, not revoked, not expired. The per-request limit is
+    /// charged separately ([`crate::Engine::charge_request`]).
+    pub async fn authenticate(
         &self,
         store: &Store,
         raw: &str,
-        limit_per_minute: u32,
         now: i64,
     ) -> Result<Principal, Error> {
         if !looks_like_key(raw) {
@@ -146,84 +202,46 @@ impl ApiKeys {
             ));
         }
         let hash = self.hash(raw);
-        let row = self.lookup(store, &hash, now)?;
-        let Some(row) = row else {
+        let Some(row) = self.access.key_by_hash(store, &hash).await? else {
             return Err(Error::unauthorized("invalid API key"));
         };
         if !bool::from(row.key_hash.as_bytes().ct_eq(hash.as_bytes())) {
             return Err(Error::unauthorized("invalid API key"));
         }
-        if row.revoked_at.is_some() {
-            return Err(Error::unauthorized("API key has been revoked"));
-        }
-        if row.expires_at.is_some_and(|e| e <= now) {
-            return Err(Error::unauthorized("API key has expired"));
-        }
-        if let Err(wait_ms) = self.limiter.check(row.id, limit_per_minute, now) {
-            return Err(Error::rate_limited(
-                format!(
-                    "API key rate limit of {limit_per_minute} requests per 60 s exceeded: retry in {} s",
-                    wait_ms.div_ceil(1000)
-                ),
-                wait_ms,
-            ));
-        }
+        check_row(&row, now)?;
         self.touch(store, row.id, now);
-        Ok(Principal {
-            kind: PrincipalKind::ApiKey { id: row.id },
-            scopes: row.scopes,
-            actor: format!("key:{}", row.id),
-            csrf: None,
-        })
+        Ok(key_principal(&row, now))
     }
 
-    fn lookup(&self, store: &Store, hash: &str, now: i64) -> Result<Option<ApiKeyRow>, Error> {
-        {
-            let c = self.cache.read();
-            if now.saturating_sub(c.checked_at) < REVISION_CHECK_MS {
-                if let Some(r) = c.keys.get(hash) {
-                    return Ok(Some(r.clone()));
-                }
-            }
-        }
-        let revision = store.api_keys_revision()?;
-        let mut c = self.cache.write();
-        if revision != c.revision {
-            c.keys.clear();
-            c.revision = revision;
-        }
-        c.checked_at = now;
-        if let Some(r) = c.keys.get(hash) {
-            return Ok(Some(r.clone()));
-        }
-        let row = store.api_key_by_hash(hash)?;
-        if let Some(r) = &row {
-            c.keys.insert(hash.to_string(), r.clone());
-        }
-        Ok(row)
-    }
-
-    /// Forgets cached rows (after a revoke in this process).
+    /// Forgets cached rows and counters (after a change made in this process).
     pub fn invalidate(&self) {
-        let mut c = self.cache.write();
-        c.keys.clear();
-        c.checked_at = i64::MIN;
+        self.access.invalidate();
     }
 
     pub fn forget_limits(&self, key_id: i64) {
         self.limiter.forget(key_id);
     }
 
+    /// Records `last_used_at` in the background, at most once a minute per key.
     fn touch(&self, store: &Store, id: i64, now: i64) {
         {
             let mut t = self.last_touch.lock();
             if t.get(&id).is_some_and(|at| now - at < TOUCH_INTERVAL_MS) {
                 return;
             }
+            if t.len() > 10_000 {
+                t.clear();
+            }
             t.insert(id, now);
         }
-        if let Err(e) = store.api_key_touch(id, now) {
-            tracing::debug!("could not record last use of key {id}: {e}");
-        }
+        let store = store.clone();
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        rt.spawn(async move {
+            if let Err(e) = store.write_async(move |s| s.api_key_touch(id, now)).await {
+                tracing::debug!("could not record last use of key {id}: {e}");
+            }
+        });
     }
 }

@@ -1,7 +1,8 @@
 //! Browser login sessions: a random id in the `mc_session` cookie (stored only as SHA-256),
 //! bound to a CSRF token sent back in `mc_csrf`.
 
-use crate::principal::{Principal, PrincipalKind};
+use super::access_check::{check_session, AccessCache};
+use crate::principal::{AuthStamp, Principal, PrincipalKind};
 use microclaw_core::{Error, ScopeSet};
 use microclaw_store::Store;
 use serde::Serialize;
@@ -18,7 +19,8 @@ pub fn hash_id(session_id: &str) -> String {
     hex::encode(Sha256::digest(session_id.as_bytes()))
 }
 
-pub fn create(
+/// Stores a new login session through the writer thread.
+pub async fn create(
     store: &Store,
     label: Option<&str>,
     remember_days: u32,
@@ -27,7 +29,14 @@ pub fn create(
     let session_id = super::random_hex(32);
     let csrf_token = super::random_hex(16);
     let expires_at = now + i64::from(remember_days.clamp(1, 90)) * 86_400_000;
-    store.login_session_insert(&hash_id(&session_id), &csrf_token, label, expires_at, now)?;
+    let (h, c, l) = (
+        hash_id(&session_id),
+        csrf_token.clone(),
+        label.map(str::to_string),
+    );
+    store
+        .write_async(move |s| s.login_session_insert(&h, &c, l.as_deref(), expires_at, now))
+        .await?;
     Ok(NewLoginSession {
         session_id,
         csrf_token,
@@ -36,22 +45,30 @@ pub fn create(
 }
 
 /// The principal of a live login session, or UNAUTHORIZED.
-pub fn authenticate(store: &Store, session_id: &str, now: i64) -> Result<Principal, Error> {
+pub async fn authenticate(
+    access: &AccessCache,
+    store: &Store,
+    session_id: &str,
+    now: i64,
+) -> Result<Principal, Error> {
     if session_id.is_empty() || session_id.len() > 128 {
         return Err(Error::unauthorized("invalid session cookie"));
     }
     let id_hash = hash_id(session_id);
-    let row = store.login_session_get(&id_hash)?;
-    match row {
-        Some(r) if r.revoked_at.is_none() && r.expires_at > now => Ok(Principal {
-            kind: PrincipalKind::LoginSession { id_hash },
-            scopes: ScopeSet::all(),
-            actor: "session".into(),
-            csrf: Some(r.csrf),
-        }),
-        Some(_) => Err(Error::unauthorized(
-            "login session expired or revoked: log in again",
-        )),
-        None => Err(Error::unauthorized("invalid session cookie")),
-    }
+    let row = access.login_session(store, &id_hash).await?;
+    check_session(row.as_ref(), now)?;
+    let Some(r) = row else {
+        return Err(Error::unauthorized("invalid session cookie"));
+    };
+    Ok(Principal {
+        kind: PrincipalKind::LoginSession { id_hash },
+        scopes: ScopeSet::all(),
+        actor: "session".into(),
+        csrf: Some(r.csrf),
+        stamp: AuthStamp {
+            expires_at: Some(r.expires_at),
+            password_revision: 0,
+            auth_at: now,
+        },
+    })
 }

@@ -1,6 +1,8 @@
 //! Credentials: API keys (keyed hash, constant-time compare, scopes, per-key rate limit),
-//! the operator password (Argon2id), login sessions with CSRF, and the login throttle.
+//! the operator password (Argon2id), login sessions with CSRF, the login throttle, and the
+//! re-check of an accepted credential on every later request (`access_check`).
 
+pub mod access_check;
 pub mod api_keys;
 pub mod login_sessions;
 pub mod passwords;

@@ -1,4 +1,5 @@
-//! The operator password: Argon2id PHC string in the settings table.
+//! The operator password: Argon2id PHC string in the settings table. Hashing and verifying
+//! run on blocking threads, at most [`ARGON2_CONCURRENCY`] at once, never on a tokio worker.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -6,9 +7,14 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use microclaw_core::Error;
 use microclaw_store::Store;
+use tokio::sync::Semaphore;
 
 pub const PASSWORD_SETTING: &str = "operator_password_hash";
 pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Argon2 jobs running at once (each takes ~19 MiB and tens of ms of one core).
+pub const ARGON2_CONCURRENCY: usize = 2;
+
+static ARGON2_PERMITS: Semaphore = Semaphore::const_new(ARGON2_CONCURRENCY);
 
 pub fn validate_new(password: &str) -> Result<(), Error> {
     let n = password.chars().count();
@@ -23,6 +29,7 @@ pub fn validate_new(password: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Hashes on the calling thread (offline CLI, or inside [`hash_async`]).
 pub fn hash(password: &str) -> Result<String, Error> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -31,24 +38,44 @@ pub fn hash(password: &str) -> Result<String, Error> {
         .map_err(|e| Error::internal(format!("password hashing failed: {e}")))
 }
 
-pub fn has_password(store: &Store) -> Result<bool, Error> {
-    Ok(store.setting_get(PASSWORD_SETTING)?.is_some())
-}
-
-/// Validates, hashes and stores a new password.
-pub fn set(store: &Store, password: &str) -> Result<(), Error> {
-    validate_new(password)?;
-    store.setting_set(PASSWORD_SETTING, &hash(password)?)
-}
-
-/// True when `password` matches the stored hash (false when none is set).
-pub fn verify(store: &Store, password: &str) -> Result<bool, Error> {
-    let Some(phc) = store.setting_get(PASSWORD_SETTING)? else {
-        return Ok(false);
-    };
-    let parsed = PasswordHash::new(&phc)
+/// True when `password` matches the PHC string `phc`.
+pub fn verify_phc(phc: &str, password: &str) -> Result<bool, Error> {
+    let parsed = PasswordHash::new(phc)
         .map_err(|e| Error::internal(format!("stored password hash is corrupt: {e}")))?;
     Ok(Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok())
+}
+
+/// Runs an Argon2 job on a blocking thread once a permit is free.
+async fn on_argon2_thread<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let _permit = ARGON2_PERMITS
+        .acquire()
+        .await
+        .map_err(|_| Error::unavailable("password hashing is shutting down"))?;
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| Error::internal(format!("a password hashing task failed: {e}")))?
+}
+
+pub async fn hash_async(password: &str) -> Result<String, Error> {
+    let pw = password.to_string();
+    on_argon2_thread(move || hash(&pw)).await
+}
+
+pub async fn verify_async(phc: String, password: &str) -> Result<bool, Error> {
+    let pw = password.to_string();
+    on_argon2_thread(move || verify_phc(&phc, &pw)).await
+}
+
+/// True once a password is stored (read from the database: a password set by another
+/// process counts).
+pub fn has_password(store: &Store) -> Result<bool, Error> {
+    Ok(store.setting_get(PASSWORD_SETTING)?.is_some())
+}
+
+pub async fn has_password_async(store: &Store) -> Result<bool, Error> {
+    store.read_async(has_password).await
 }

@@ -92,7 +92,7 @@ fn status_for_operator(e: &Engine) -> microclaw_core::Result<Value> {
     Ok(json!({
         "version": microclaw_core::VERSION,
         "uptimeMs": e.uptime_ms(),
-        "sessions": e.session_count()?,
+        "sessions": e.session_count(),
         "activeRuns": e.runs().active_runs(),
         "connections": e.presence().count(),
         "slo": slo_line,
@@ -107,12 +107,11 @@ pub struct OperatorTools {
 }
 
 impl OperatorTools {
-    fn call_tool(&self, name: &str, args: &Value) -> Result<Value, String> {
-        let engine = self.engine.upgrade().ok_or("engine is shutting down")?;
+    async fn call_tool(engine: Arc<Engine>, name: String, args: Value) -> Result<Value, String> {
         let e = &*engine;
         let str_arg = |k: &str| args.get(k).and_then(Value::as_str).map(str::to_string);
         let num_arg = |k: &str| args.get(k).and_then(Value::as_u64);
-        match name {
+        match name.as_str() {
             "sessions_list" => {
                 let page = crate::ops::sessions::list(
                     e,
@@ -122,19 +121,34 @@ impl OperatorTools {
                         search: str_arg("search"),
                     },
                 )
+                .await
                 .map_err(|err| err.message)?;
                 Ok(json!({"sessions": page.sessions, "total": page.total}))
             }
             "session_history" => {
                 let key = str_arg("session_key").or_else(|| str_arg("sessionKey"));
                 let limit = Some(num_arg("limit").unwrap_or(20).min(100) as u32);
-                let page = crate::ops::sessions::history(e, key.as_deref(), limit, None).map_err(|err| err.message)?;
-                let msgs: Vec<Value> = page.messages.iter().map(|m| json!({"role": m.role, "text": m.text})).collect();
+                let page = crate::ops::sessions::history(e, key.as_deref(), limit, None)
+                    .await
+                    .map_err(|err| err.message)?;
+                let msgs: Vec<Value> = page
+                    .messages
+                    .iter()
+                    .map(|m| json!({"role": m.role, "text": m.text}))
+                    .collect();
                 Ok(json!({"session_key": page.key, "messages": msgs}))
             }
-            "metrics_summary" => Ok(e.metrics_engine().summary()),
-            "self_check" => serde_json::to_value(crate::self_check::run(e).map_err(|err| err.message)?)
-                .map_err(|err| err.to_string()),
+            "metrics_summary" => e
+                .blocking_read(|e| Ok(e.metrics_engine().summary()))
+                .await
+                .map_err(|err| err.message),
+            "self_check" => {
+                let check = e
+                    .blocking_read(crate::self_check::run)
+                    .await
+                    .map_err(|err| err.message)?;
+                serde_json::to_value(check).map_err(|err| err.to_string())
+            }
             other => Err(format!(
                 "unknown tool '{other}': expected one of sessions_list, session_history, metrics_summary, self_check"
             )),
@@ -144,8 +158,11 @@ impl OperatorTools {
 
 impl ToolProvider for OperatorTools {
     fn call(&self, name: &str, args: Value) -> BoxFuture<'static, Result<Value, String>> {
-        // The tools are quick reads of the store and the metrics engine.
-        let result = self.call_tool(name, &args);
-        Box::pin(async move { result })
+        let engine = self.engine.upgrade();
+        let name = name.to_string();
+        Box::pin(async move {
+            let engine = engine.ok_or("engine is shutting down")?;
+            Self::call_tool(engine, name, args).await
+        })
     }
 }

@@ -29,7 +29,8 @@ pub fn spawn_alert_fanout(engine: Arc<Engine>, stop: CancellationToken) {
                         "metrics",
                         Some(&slo),
                         payload.clone(),
-                    );
+                    )
+                    .await;
                     engine.emit(EngineEvent::SloAlert(payload));
                 }
                 Err(RecvError::Lagged(n)) => tracing::warn!("{n} SLO alert events were skipped"),

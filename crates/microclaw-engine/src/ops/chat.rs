@@ -28,31 +28,39 @@ fn check_message(message: &str) -> Result<()> {
 
 /// Starts a run in `key` (creating the session when new). The returned outcome holds the
 /// run's release gate: the caller sends its response first, then releases the events.
-pub fn send(
+///
+/// `queue_mode` (OpenClaw's `queueMode`): `followup` (default) waits behind the session's
+/// active run, `interrupt` aborts it first; `steer` and `collect` behave as `followup`.
+pub async fn send(
     engine: &Engine,
     key: Option<&str>,
     message: &str,
     idempotency_key: Option<&str>,
+    queue_mode: Option<&str>,
 ) -> Result<(String, StartOutcome)> {
     let key = normalize_session_key(key)?;
+    let queue_mode = queue_mode
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(microclaw_agent::QueueMode::parse)
+        .transpose()?;
     check_message(message)?;
-    let existed = engine.store().session_get(&key)?.is_some();
-    let outcome = engine.runs().start(StartRun {
-        session_key: key.clone(),
-        message: message.to_string(),
-        idempotency_key: idempotency_key
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(str::to_string),
-        timeout_secs: None,
-        agent_id: None,
-    })?;
-    if !outcome.existing {
-        engine.emit(EngineEvent::SessionsChanged {
-            key: key.clone(),
-            reason: if existed { "updated" } else { "created" },
-        });
-    }
+    // The registry reports `sessions.changed` (created/updated) when the run's message is
+    // stored (a queued message is stored when its run starts).
+    let outcome = engine
+        .runs()
+        .start(StartRun {
+            session_key: key.clone(),
+            message: message.to_string(),
+            idempotency_key: idempotency_key
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_string),
+            timeout_secs: None,
+            agent_id: None,
+            queue_mode,
+        })
+        .await?;
     Ok((key, outcome))
 }
 
@@ -62,7 +70,7 @@ pub async fn send_and_wait(
     key: Option<&str>,
     message: &str,
 ) -> Result<(String, String, RunOutcome)> {
-    let (key, mut outcome) = send(engine, key, message, None)?;
+    let (key, mut outcome) = send(engine, key, message, None, None).await?;
     let run_id = outcome.run_id.clone();
     outcome.release();
     let result = engine
@@ -85,7 +93,7 @@ pub struct Spawned {
 }
 
 /// `sessions.spawn`: a new `spawn:<hex>` session running `task`.
-pub fn spawn(
+pub async fn spawn(
     engine: &Engine,
     task: &str,
     label: Option<&str>,
@@ -107,24 +115,30 @@ pub fn spawn(
         agent_id: Some(agent_id.clone()),
         ..Default::default()
     };
+    let (k, now) = (key.clone(), engine.now_ms());
     engine
         .store()
-        .session_patch(&key, &patch, true, engine.now_ms())?;
+        .write_async(move |s| s.session_patch(&k, &patch, true, now))
+        .await?;
     let timeout = run_timeout_seconds.or(match engine.config().sessions.run_timeout_seconds {
         0 => None,
         s => Some(s),
     });
-    let outcome = engine.runs().start(StartRun {
-        session_key: key.clone(),
-        message: task.to_string(),
-        idempotency_key: None,
-        timeout_secs: timeout,
-        agent_id: agent_id.clone(),
-    })?;
     engine.emit(EngineEvent::SessionsChanged {
         key: key.clone(),
         reason: "created",
     });
+    let outcome = engine
+        .runs()
+        .start(StartRun {
+            session_key: key.clone(),
+            message: task.to_string(),
+            idempotency_key: None,
+            timeout_secs: timeout,
+            agent_id: agent_id.clone(),
+            queue_mode: None,
+        })
+        .await?;
     let model_name = engine
         .runs()
         .agents()
@@ -154,7 +168,7 @@ pub fn abort(
 }
 
 /// Kills every active run of the session.
-pub fn kill(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, usize)> {
+pub async fn kill(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, usize)> {
     let key = normalize_session_key(key)?;
     let n = engine.runs().kill(&key);
     audit::record_by(
@@ -163,7 +177,8 @@ pub fn kill(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(Stri
         kind::SESSION_KILLED,
         Some(&key),
         json!({"aborted": n}),
-    );
+    )
+    .await;
     Ok((key, n))
 }
 

@@ -16,6 +16,12 @@ fn redact(mut v: Value) -> Value {
             *val = json!("[redacted]");
         }
     }
+    // An endpoint may carry `user:password@`: shown as `***@`.
+    if let Some(endpoint) = v.pointer_mut("/observability/otlp_endpoint") {
+        if let Some(url) = endpoint.as_str() {
+            *endpoint = json!(microclaw_core::redact::redact_url(url));
+        }
+    }
     v
 }
 
@@ -27,7 +33,28 @@ pub fn get_redacted(engine: &Engine) -> Value {
 /// Merges `patch` (`{section: {key: value|null}}`; null removes the key from the file) into the
 /// config file, validates the result as the next start would read it (file + environment), and
 /// writes it atomically. Running settings do not change until the next start.
-pub fn put(engine: &Engine, who: &Principal, patch: &Value) -> Result<Value> {
+pub async fn put(engine: &Engine, who: &Principal, patch: Value) -> Result<Value> {
+    // File reads, validation and the fsync-ed write run off the tokio workers.
+    let (path, changed, next) = engine
+        .blocking_read(move |e| write_merged(e, &patch))
+        .await?;
+    audit::record_by(
+        engine,
+        who,
+        "config.updated",
+        Some(&path.display().to_string()),
+        json!({"keys": changed}),
+    )
+    .await;
+    let v = serde_json::to_value(&next).unwrap_or_else(|_| json!({}));
+    Ok(
+        json!({"ok": true, "restart_required": true, "file": path.display().to_string(), "changed": changed, "config": redact(v)}),
+    )
+}
+
+type Merged = (std::path::PathBuf, Vec<String>, microclaw_core::Config);
+
+fn write_merged(engine: &Engine, patch: &Value) -> Result<Merged> {
     let Some(sections) = patch.as_object() else {
         return Err(Error::invalid("config update must be a JSON object of sections, e.g. {\"auth\":{\"login_window_seconds\":120}}"));
     };
@@ -83,15 +110,24 @@ pub fn put(engine: &Engine, who: &Principal, patch: &Value) -> Result<Value> {
     )?;
     // Owner-only: the file may hold OTLP header credentials.
     microclaw_core::atomic_file::write_atomic(&path, new_text.as_bytes(), true)?;
-    audit::record_by(
-        engine,
-        who,
-        "config.updated",
-        Some(&path.display().to_string()),
-        json!({"keys": changed}),
-    );
-    let v = serde_json::to_value(&next).unwrap_or_else(|_| json!({}));
-    Ok(
-        json!({"ok": true, "restart_required": true, "file": path.display().to_string(), "changed": changed, "config": redact(v)}),
-    )
+    Ok((path, changed, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_get_hides_header_values_and_endpoint_credentials() {
+        let v = redact(json!({"observability": {
+            "otlp_endpoint": "https://ops:s3cret@collector:4318/v1/metrics",
+            "otlp_headers": {"authorization": "Bearer abc"}
+        }}));
+        let text = v.to_string();
+        assert!(!text.contains("s3cret") && !text.contains("abc"), "{text}");
+        assert_eq!(
+            v["observability"]["otlp_endpoint"],
+            "https://***@collector:4318/v1/metrics"
+        );
+    }
 }

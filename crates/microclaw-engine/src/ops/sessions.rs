@@ -81,7 +81,7 @@ pub struct SessionsPage {
     pub has_more: bool,
 }
 
-pub fn list(engine: &Engine, p: ListParams) -> Result<SessionsPage> {
+pub async fn list(engine: &Engine, p: ListParams) -> Result<SessionsPage> {
     let limit = p.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_LIST_LIMIT {
         return Err(Error::invalid(format!(
@@ -93,11 +93,15 @@ pub fn list(engine: &Engine, p: ListParams) -> Result<SessionsPage> {
         .search
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    let (rows, total) = engine.store().sessions_list(&ListQuery {
+    let query = ListQuery {
         limit,
         offset,
         search,
-    })?;
+    };
+    let (rows, total) = engine
+        .store()
+        .read_async(move |s| s.sessions_list(&query))
+        .await?;
     let has_more = (offset + rows.len() as u64) < total as u64;
     Ok(SessionsPage {
         sessions: rows
@@ -111,12 +115,14 @@ pub fn list(engine: &Engine, p: ListParams) -> Result<SessionsPage> {
 
 pub struct HistoryPage {
     pub key: String,
+    /// The session's current generation (reset replaces it); None for an unknown session.
+    pub session_id: Option<String>,
     pub messages: Vec<MessageRow>,
     pub has_more: bool,
 }
 
 /// Messages oldest first; an unknown session is NOT_FOUND (and nothing is created).
-pub fn history(
+pub async fn history(
     engine: &Engine,
     key: Option<&str>,
     limit: Option<u32>,
@@ -129,9 +135,22 @@ pub fn history(
             "limit = {limit}: expected 1..{MAX_HISTORY_LIMIT}"
         )));
     }
-    match engine.store().messages_page(&key, limit, before)? {
+    let page_key = key.clone();
+    let (page, session_id) = engine
+        .store()
+        .read_async(move |s| {
+            let page = s.messages_page(&page_key, limit, before)?;
+            let id = match page {
+                Some(_) => s.session_get(&page_key)?.map(|r| r.session_id),
+                None => None,
+            };
+            Ok((page, id))
+        })
+        .await?;
+    match page {
         Some((messages, has_more)) => Ok(HistoryPage {
             key,
+            session_id,
             messages,
             has_more,
         }),
@@ -139,37 +158,51 @@ pub fn history(
     }
 }
 
-/// A message in the bridge's content-block form.
+/// A message in the bridge's content-block form. A killed or failed run's message carries
+/// `stopReason` and `errorMessage` (decisions.md).
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MessageView<'a> {
     pub id: i64,
     pub role: &'a str,
     pub content: [TextBlock<'a>; 1],
     pub timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TextBlock<'a> {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub text: &'a str,
+    pub text: std::borrow::Cow<'a, str>,
 }
 
 impl<'a> MessageView<'a> {
-    pub fn new(m: &'a MessageRow) -> Self {
+    /// `text` is the message text as the transport may carry it (e.g. cut to its frame limit).
+    pub fn with_text(m: &'a MessageRow, text: std::borrow::Cow<'a, str>) -> Self {
         MessageView {
             id: m.id,
             role: &m.role,
-            content: [TextBlock {
-                kind: "text",
-                text: &m.text,
-            }],
+            content: [TextBlock { kind: "text", text }],
             timestamp: m.created_at,
+            stop_reason: m.stop_reason.as_deref(),
+            error_message: m.error_message.as_deref(),
         }
+    }
+
+    pub fn new(m: &'a MessageRow) -> Self {
+        Self::with_text(m, std::borrow::Cow::Borrowed(&m.text))
     }
 }
 
-pub fn tree(engine: &Engine, root: Option<&str>, limit: Option<u32>) -> Result<Vec<TreeNode>> {
+pub async fn tree(
+    engine: &Engine,
+    root: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Vec<TreeNode>> {
     let limit = limit.unwrap_or(1000);
     if limit == 0 || limit > MAX_TREE_LIMIT {
         return Err(Error::invalid(format!(
@@ -180,7 +213,10 @@ pub fn tree(engine: &Engine, root: Option<&str>, limit: Option<u32>) -> Result<V
         Some(r) => Some(normalize_session_key(Some(r))?),
         None => None,
     };
-    engine.store().sessions_tree(root.as_deref(), limit)
+    engine
+        .store()
+        .read_async(move |s| s.sessions_tree(root.as_deref(), limit))
+        .await
 }
 
 pub fn tree_node_json(n: &TreeNode) -> Value {
@@ -197,7 +233,7 @@ pub struct ForkResult {
     pub fork_point: i64,
 }
 
-pub fn fork(
+pub async fn fork(
     engine: &Engine,
     who: &Principal,
     source: Option<&str>,
@@ -221,9 +257,12 @@ pub fn fork(
             )));
         }
     }
+    let now = engine.now_ms();
+    let (src, dst) = (source.clone(), target.clone());
     let row = engine
         .store()
-        .session_fork(&source, &target, fork_point, engine.now_ms())?;
+        .write_async(move |s| s.session_fork(&src, &dst, fork_point, now))
+        .await?;
     let fork_point = row.fork_point.unwrap_or(row.message_count);
     audit::record_by(
         engine,
@@ -231,7 +270,8 @@ pub fn fork(
         kind::SESSION_FORKED,
         Some(&source),
         json!({"target": target, "fork_point": fork_point}),
-    );
+    )
+    .await;
     engine.emit(EngineEvent::SessionsChanged {
         key: target.clone(),
         reason: "forked",
@@ -245,12 +285,17 @@ pub fn fork(
 }
 
 /// Deletes a session and its messages (not its forks). Unknown → false, nothing created.
-pub fn delete(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, bool)> {
+pub async fn delete(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, bool)> {
     let key = normalize_session_key(key)?;
-    engine.runs().kill(&key);
-    let deleted = engine.store().session_delete(&key)?;
+    // Ends its runs and drops its queue without writing anything afterwards.
+    engine.runs().discard(&key);
+    let k = key.clone();
+    let deleted = engine
+        .store()
+        .write_async(move |s| s.session_delete(&k))
+        .await?;
     if deleted {
-        audit::record_by(engine, who, kind::SESSION_DELETED, Some(&key), json!({}));
+        audit::record_by(engine, who, kind::SESSION_DELETED, Some(&key), json!({})).await;
         engine.emit(EngineEvent::SessionsChanged {
             key: key.clone(),
             reason: "deleted",
@@ -260,15 +305,20 @@ pub fn delete(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(St
 }
 
 /// Clears a session's messages, keeping its label and levels.
-pub fn reset(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, bool)> {
+pub async fn reset(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, bool)> {
     let key = normalize_session_key(key)?;
-    engine.runs().kill(&key);
-    let reset = engine.store().session_reset(&key, engine.now_ms())?;
+    // Ends its runs and drops its queue without writing anything afterwards.
+    engine.runs().discard(&key);
+    let (k, now) = (key.clone(), engine.now_ms());
+    let reset = engine
+        .store()
+        .write_async(move |s| s.session_reset(&k, now))
+        .await?;
     if reset {
-        audit::record_by(engine, who, kind::SESSION_RESET, Some(&key), json!({}));
+        audit::record_by(engine, who, kind::SESSION_RESET, Some(&key), json!({})).await;
         engine.emit(EngineEvent::SessionsChanged {
             key: key.clone(),
-            reason: "updated",
+            reason: "reset",
         });
     }
     Ok((key, reset))
@@ -286,7 +336,7 @@ pub struct SettingsParams {
 }
 
 /// Applies settings (creating the session if missing). Only the given fields change.
-pub fn patch(engine: &Engine, key: Option<&str>, p: SettingsParams) -> Result<SessionRow> {
+pub async fn patch(engine: &Engine, key: Option<&str>, p: SettingsParams) -> Result<SessionRow> {
     let key = normalize_session_key(key)?;
     let label = match p.label {
         Some(Some(l)) => {
@@ -328,10 +378,12 @@ pub fn patch(engine: &Engine, key: Option<&str>, p: SettingsParams) -> Result<Se
             None => None,
         },
     };
-    let Some((row, created)) = engine
+    let (k, now) = (key.clone(), engine.now_ms());
+    let patched = engine
         .store()
-        .session_patch(&key, &patch, true, engine.now_ms())?
-    else {
+        .write_async(move |s| s.session_patch(&k, &patch, true, now))
+        .await?;
+    let Some((row, created)) = patched else {
         return Err(Error::internal(format!(
             "session '{key}' could not be created"
         )));

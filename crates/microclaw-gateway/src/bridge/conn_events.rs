@@ -1,11 +1,13 @@
-//! What one connection does with engine events, chat events and ticks (§3).
+//! What one connection does with engine events, chat events and ticks (§3), and which of
+//! them a lagging connection may miss (decisions.md "Delivery under pressure").
 
 use super::chat_events::chat_payload;
+use super::conn_access::REVOKED_REASON;
 use super::frames::Proto;
 use super::hello::presence_json;
 use super::methods::MethodCtx;
-use super::outbound_queue::{Outbound, CLOSE_POLICY};
-use microclaw_agent::ChatEvent;
+use super::outbound_queue::{Delivery, Outbound, CLOSE_POLICY};
+use microclaw_agent::{ChatEvent, ChatState};
 use microclaw_core::Scope;
 use microclaw_engine::{EngineEvent, PrincipalKind};
 use serde_json::json;
@@ -26,16 +28,16 @@ pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow
             out.event("slo.alert", payload);
         }
         EngineEvent::PresenceChanged if readable => {
-            out.event("presence", json!({"presence": presence_json(&ctx.engine)}));
+            out.event_droppable("presence", json!({"presence": presence_json(&ctx.engine)}));
         }
         EngineEvent::KeyRevoked { key_id } if ctx.principal.api_key_id() == Some(key_id) => {
-            out.close(CLOSE_POLICY, "api key revoked");
+            out.close(CLOSE_POLICY, REVOKED_REASON);
             return Flow::Stop;
         }
         EngineEvent::LoginSessionRevoked { id_hash } => {
             if matches!(&ctx.principal.kind, PrincipalKind::LoginSession { id_hash: mine } if *mine == id_hash)
             {
-                out.close(CLOSE_POLICY, "login session revoked");
+                out.close(CLOSE_POLICY, REVOKED_REASON);
                 return Flow::Stop;
             }
         }
@@ -46,17 +48,22 @@ pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow
 
 pub fn on_chat_event(ctx: &MethodCtx, out: &Outbound, ev: &ChatEvent) -> Flow {
     if ctx.principal.scopes.allows(Scope::Read) {
-        out.event("chat", chat_payload(ctx.proto, ev));
+        let max_payload = ctx.engine.config().server.max_payload_bytes;
+        out.event_with(
+            "chat",
+            chat_payload(ctx.proto, ev, max_payload),
+            chat_delivery(ev),
+        );
     }
     Flow::Continue
 }
 
 pub fn on_tick(ctx: &MethodCtx, out: &Outbound) -> Flow {
-    out.event("tick", json!({"ts": ctx.engine.now_ms()}));
+    out.event_droppable("tick", json!({"ts": ctx.engine.now_ms()}));
     if ctx.proto == Proto::V4 {
         match microclaw_engine::ops::status::health(&ctx.engine) {
             Ok(health) => {
-                out.event("health", health);
+                out.event_droppable("health", health);
             }
             Err(e) => tracing::debug!("health snapshot for the tick failed: {e}"),
         }
@@ -64,11 +71,24 @@ pub fn on_tick(ctx: &MethodCtx, out: &Outbound) -> Flow {
     Flow::Continue
 }
 
-pub fn on_lag(stream: &str, e: RecvError) -> Flow {
-    if let RecvError::Lagged(n) = e {
-        tracing::warn!(
-            "bridge connection fell behind the {stream} event stream: {n} events skipped"
-        );
+/// Deltas may be missed; a run's terminal event never.
+pub fn chat_delivery(ev: &ChatEvent) -> Delivery {
+    match ev.state {
+        ChatState::Delta => Delivery::Droppable,
+        ChatState::Final | ChatState::Error | ChatState::Aborted => Delivery::Essential,
     }
-    Flow::Continue
+}
+
+/// A receiver that lagged may have lost an event that must not be missed (a run's end, a
+/// revocation): the connection closes with 1013 and the client reconnects and reads state.
+pub fn on_lag(out: &Outbound, stream: &str, e: RecvError) -> Flow {
+    match e {
+        RecvError::Lagged(n) => {
+            out.close_lagging(&format!(
+                "the connection fell behind the {stream} event stream: {n} events lost"
+            ));
+            Flow::Stop
+        }
+        RecvError::Closed => Flow::Continue,
+    }
 }

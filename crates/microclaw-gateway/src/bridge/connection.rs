@@ -2,6 +2,7 @@
 //! same over axum's WebSocket and over in-memory channels: challenge, handshake, hello-ok,
 //! then the request/event loop with its limits (§2, §5).
 
+use super::conn_access;
 use super::conn_events::{self, Flow};
 use super::errors::BridgeError;
 use super::frames::{self, Proto, Request};
@@ -16,10 +17,12 @@ use futures_util::{Sink, Stream, StreamExt};
 use microclaw_core::Error;
 use microclaw_engine::{Engine, EngineEvent, PresenceEntry};
 use serde_json::{json, Value};
+use std::collections::VecDeque;
 use std::fmt::Display;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, MissedTickBehavior};
 
 /// How long a closing connection waits for its writer to flush the close frame.
@@ -38,6 +41,7 @@ pub async fn run_connection<S, R, E>(
     E: Display,
 {
     let (out, out_rx) = outbound_queue::channel(limits.max_buffered, limits.max_payload);
+    out.set_metrics(engine.metrics().clone());
     let mut writer = tokio::spawn(outbound_queue::run_writer(sink, out_rx));
     let nonce = uuid::Uuid::new_v4().to_string();
     out.event(
@@ -67,12 +71,16 @@ pub async fn run_connection<S, R, E>(
             principal: session.principal.clone(),
             proto: session.proto,
         });
+        let recheck = Arc::new(Notify::new());
+        let rechecker = conn_access::spawn_rechecker(mctx.clone(), out.clone(), recheck.clone());
         let loop_state = Loop {
             out: out.clone(),
             mctx,
             limits: limits.clone(),
+            recheck,
         };
         loop_state.run(&mut stream, engine_rx, chat_rx).await;
+        rechecker.abort();
         leave(&engine, &conn_id);
     }
     out.close(1000, "");
@@ -172,9 +180,12 @@ where
         client_addr: &client_addr,
         cookie_principal: ctx.cookie_principal.as_ref(),
     };
-    match handshake::connect(input) {
+    match handshake::connect(input).await {
         Ok(session) => {
             engine.metrics().record_bridge("connect", true);
+            if let Some(slot) = &ctx.slot {
+                slot.authenticated();
+            }
             Some((req.id, session))
         }
         Err(refusal) => {
@@ -209,6 +220,34 @@ struct Loop {
     out: Outbound,
     mctx: Arc<MethodCtx>,
     limits: Limits,
+    /// Pokes the connection's credential recheck (see `conn_access`).
+    recheck: Arc<Notify>,
+}
+
+/// Requests read while every in-flight permit is taken wait here, so the loop keeps draining
+/// the event streams; past these bounds it stops reading the socket (TCP backpressure).
+const MAX_WAITING_REQUESTS: usize = 256;
+
+/// Requests waiting for an in-flight permit, bounded by count and bytes.
+#[derive(Default)]
+struct Waiting {
+    queue: VecDeque<(Request, usize)>,
+    bytes: usize,
+}
+
+impl Waiting {
+    fn has_room(&self, max_bytes: usize) -> bool {
+        self.queue.len() < MAX_WAITING_REQUESTS && self.bytes < max_bytes
+    }
+    fn push(&mut self, req: Request, size: usize) {
+        self.bytes += size;
+        self.queue.push_back((req, size));
+    }
+    fn pop(&mut self) -> Option<Request> {
+        let (req, size) = self.queue.pop_front()?;
+        self.bytes -= size;
+        Some(req)
+    }
 }
 
 impl Loop {
@@ -223,6 +262,7 @@ impl Loop {
     {
         let limits = &self.limits;
         let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
+        let mut waiting = Waiting::default();
         let mut malformed = MalformedWindow::new(limits.malformed_max, limits.malformed_window);
         let mut tick =
             tokio::time::interval_at(Instant::now() + limits.tick_interval, limits.tick_interval);
@@ -234,12 +274,47 @@ impl Loop {
         let shutdown_close = tokio::time::sleep(Duration::MAX / 4);
         tokio::pin!(shutdown_close);
         let mut shutting_down = false;
-        let mut chat_open = true;
+        let (mut chat_open, mut engine_open) = (true, true);
         let writer_done = self.out.writer_done();
         loop {
+            // Reading pauses only while the waiting requests are at their bound; the event
+            // streams are polled on every turn.
+            let reading = waiting.has_room(limits.max_buffered);
             let flow = tokio::select! {
                 _ = writer_done.cancelled() => Flow::Stop,
-                frame = stream.next() => match frame {
+                ev = chat_rx.recv(), if chat_open => match ev {
+                    Ok(ev) => conn_events::on_chat_event(&self.mctx, &self.out, &ev),
+                    Err(RecvError::Closed) => { chat_open = false; Flow::Continue }
+                    Err(e) => conn_events::on_lag(&self.out, "chat", e),
+                },
+                ev = engine_rx.recv(), if engine_open => match ev {
+                    Ok(EngineEvent::Shutdown { reason }) if !shutting_down => {
+                        shutting_down = true;
+                        self.out.event("shutdown", json!({"reason": reason}));
+                        shutdown_close.as_mut().reset(Instant::now() + limits.shutdown_close_after);
+                        Flow::Continue
+                    }
+                    Ok(EngineEvent::Closed) => {
+                        // Runs have ended and their terminal events are queued ahead of this.
+                        self.out.close(CLOSE_GOING_AWAY, "server shutting down");
+                        Flow::Stop
+                    }
+                    Ok(ev) => {
+                        if matches!(ev, EngineEvent::KeyRevoked { .. } | EngineEvent::LoginSessionRevoked { .. }) {
+                            self.recheck.notify_one();
+                        }
+                        conn_events::on_engine_event(&self.mctx, &self.out, ev)
+                    }
+                    Err(RecvError::Closed) => { engine_open = false; Flow::Continue }
+                    Err(e) => conn_events::on_lag(&self.out, "engine", e),
+                },
+                permit = in_flight.clone().acquire_owned(), if !waiting.queue.is_empty() => {
+                    match (permit, waiting.pop()) {
+                        (Ok(permit), Some(req)) => { self.spawn_request(req, permit); Flow::Continue }
+                        _ => Flow::Continue,
+                    }
+                },
+                frame = stream.next(), if reading => match frame {
                     None | Some(Ok(Message::Close(_))) => Flow::Stop,
                     Some(Err(e)) => {
                         on_read_error(&self.out, &e);
@@ -247,26 +322,15 @@ impl Loop {
                     }
                     Some(Ok(msg)) => {
                         last_inbound = Instant::now();
-                        self.on_frame(msg, &in_flight, &mut malformed).await
+                        self.on_frame(msg, &in_flight, &mut waiting, &mut malformed).await
                     }
-                },
-                ev = engine_rx.recv() => match ev {
-                    Ok(EngineEvent::Shutdown { reason }) if !shutting_down => {
-                        shutting_down = true;
-                        self.out.event("shutdown", json!({"reason": reason}));
-                        shutdown_close.as_mut().reset(Instant::now() + limits.shutdown_close_after);
-                        Flow::Continue
-                    }
-                    Ok(ev) => conn_events::on_engine_event(&self.mctx, &self.out, ev),
-                    Err(e) => conn_events::on_lag("engine", e),
-                },
-                ev = chat_rx.recv(), if chat_open => match ev {
-                    Ok(ev) => conn_events::on_chat_event(&self.mctx, &self.out, &ev),
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => { chat_open = false; Flow::Continue }
-                    Err(e) => conn_events::on_lag("chat", e),
                 },
                 _ = tick.tick() => conn_events::on_tick(&self.mctx, &self.out),
                 _ = keepalive.tick() => {
+                    if !reading {
+                        // Not reading is our choice, not the client's silence.
+                        last_inbound = Instant::now();
+                    }
                     let idle = last_inbound.elapsed();
                     if idle >= limits.idle_close {
                         self.out.close(CLOSE_GOING_AWAY, "no answer to ping");
@@ -294,6 +358,7 @@ impl Loop {
         &self,
         msg: Message,
         in_flight: &Arc<Semaphore>,
+        waiting: &mut Waiting,
         malformed: &mut MalformedWindow,
     ) -> Flow {
         let text = match msg {
@@ -323,20 +388,39 @@ impl Loop {
             );
             return Flow::Continue;
         }
-        if methods::is_instant(&req.method) {
-            // `health` and `ping` answer from memory: no task, no permit.
-            methods::dispatch(&self.mctx, &self.out, &req);
+        if !conn_access::charge(&self.mctx, &self.out, &req) {
             return Flow::Continue;
         }
-        let Ok(permit) = in_flight.clone().acquire_owned().await else {
-            return Flow::Stop;
-        };
+        if methods::is_instant(&req.method) {
+            // `health` and `ping` answer from memory: no task, no permit, no store read; the
+            // connection's recheck runs beside (a revoked credential closes the socket).
+            self.recheck.notify_one();
+            methods::dispatch(&self.mctx, &self.out, &req).await;
+            return Flow::Continue;
+        }
+        // A free permit runs the request now; otherwise it waits its turn (in order) while
+        // the loop goes on draining events.
+        match (
+            waiting.queue.is_empty(),
+            in_flight.clone().try_acquire_owned(),
+        ) {
+            (true, Ok(permit)) => self.spawn_request(req, permit),
+            _ => waiting.push(req, text.len()),
+        }
+        Flow::Continue
+    }
+
+    /// Runs one request on its own task (after rechecking the credential); the permit is
+    /// released when it is answered.
+    fn spawn_request(&self, req: Request, permit: OwnedSemaphorePermit) {
         let (mctx, out) = (self.mctx.clone(), self.out.clone());
         tokio::spawn(async move {
-            methods::dispatch(&mctx, &out, &req);
+            if !conn_access::recheck(&mctx, &out).await {
+                return;
+            }
+            methods::dispatch(&mctx, &out, &req).await;
             drop(permit);
         });
-        Flow::Continue
     }
 
     fn malformed(&self, window: &mut MalformedWindow, why: String) -> Flow {

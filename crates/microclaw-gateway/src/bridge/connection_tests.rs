@@ -44,6 +44,7 @@ async fn start(tweak: impl FnOnce(&mut Limits)) -> (Harness, Arc<Engine>) {
         peer: "127.0.0.1:9".parse().unwrap(),
         cookie_principal: None,
         remote_host: "test".into(),
+        slot: None,
     };
     tokio::spawn(run_connection(engine.clone(), sink, stream, ctx, limits));
     (
@@ -79,10 +80,15 @@ impl Harness {
 
 async fn connected(tweak: impl FnOnce(&mut Limits)) -> Harness {
     let (mut h, engine) = start(tweak).await;
-    let key =
-        microclaw_engine::ops::auth::key_create(&engine, "t", "t", &["operator.read".into()], None)
-            .unwrap()
-            .api_key;
+    let key = microclaw_engine::ops::auth::key_create_blocking(
+        &engine,
+        "t",
+        "t",
+        &["operator.read".into()],
+        None,
+    )
+    .unwrap()
+    .api_key;
     assert_eq!(h.next_json().await["event"], "connect.challenge");
     h.send(json!({"type":"req","id":"c","method":"connect","params":{"minProtocol":3,"maxProtocol":3,"auth":{"token":key}}}))
         .await;

@@ -9,19 +9,20 @@ use serde_json::{json, Value};
 /// Longest `runTimeoutSeconds` accepted (one day).
 const MAX_RUN_TIMEOUT_SECONDS: i64 = 86_400;
 
-pub fn chat_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+pub async fn chat_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let key = p.session_key()?;
     let message = p.str_required("message")?;
     let idem = p.str_opt("idempotencyKey")?;
-    let (_, outcome) = ops::chat::send(&ctx.engine, Some(&key), message, idem)?;
+    let mode = p.str_opt("queueMode")?;
+    let (_, outcome) = ops::chat::send(&ctx.engine, Some(&key), message, idem, mode).await?;
     Ok(Reply {
-        payload: json!({"runId": outcome.run_id, "status": "started"}),
+        payload: json!({"runId": outcome.run_id, "status": outcome.status.as_str()}),
         raw: None,
         gate: Some(outcome),
     })
 }
 
-pub fn sessions_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+pub async fn sessions_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let key = p.session_key()?;
     let text = match p.value("message") {
         Some(Value::String(s)) => s.clone(),
@@ -38,8 +39,10 @@ pub fn sessions_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
         }
     };
     let idem = p.str_opt("idempotencyKey")?;
-    let (key, outcome) = ops::chat::send(&ctx.engine, Some(&key), &text, idem)?;
-    let payload = json!({"ok": true, "runId": outcome.run_id, "key": key, "sessionKey": key, "status": "started"});
+    let mode = p.str_opt("queueMode")?;
+    let (key, outcome) = ops::chat::send(&ctx.engine, Some(&key), &text, idem, mode).await?;
+    let payload = json!({"ok": true, "runId": outcome.run_id, "key": key, "sessionKey": key,
+                         "status": outcome.status.as_str()});
     Ok(Reply {
         payload,
         raw: None,
@@ -47,14 +50,14 @@ pub fn sessions_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     })
 }
 
-pub fn sessions_spawn(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+pub async fn sessions_spawn(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let task = p.str_required("task")?;
     let label = p.str_opt("label")?;
     let model = p.str_opt("model")?;
     let timeout = p
         .int_opt("runTimeoutSeconds", 1, MAX_RUN_TIMEOUT_SECONDS)?
         .map(|s| s as u64);
-    let s = ops::chat::spawn(&ctx.engine, task, label, model, timeout)?;
+    let s = ops::chat::spawn(&ctx.engine, task, label, model, timeout).await?;
     let payload = json!({"ok": true, "runId": s.outcome.run_id, "key": s.key, "sessionKey": s.key,
                          "label": s.label, "model": s.model, "runTimeoutSeconds": s.run_timeout_seconds});
     let outcome = s.outcome;
@@ -65,16 +68,16 @@ pub fn sessions_spawn(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     })
 }
 
-pub fn chat_abort(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+pub async fn chat_abort(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let key = p.session_key()?;
     let run_id = p.str_opt("runId")?;
     let (_, ids) = ops::chat::abort(&ctx.engine, Some(&key), run_id)?;
     Ok(json!({"ok": true, "aborted": !ids.is_empty(), "runIds": ids}).into())
 }
 
-pub fn sessions_kill(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+pub async fn sessions_kill(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let key = p.session_key()?;
-    let (key, n) = ops::chat::kill(&ctx.engine, &ctx.principal, Some(&key))?;
+    let (key, n) = ops::chat::kill(&ctx.engine, &ctx.principal, Some(&key)).await?;
     Ok(
         json!({"ok": true, "key": key, "sessionKey": key, "terminated": n > 0, "activeAborted": n})
             .into(),

@@ -39,7 +39,7 @@ pub struct HandshakeInput<'a> {
     pub cookie_principal: Option<&'a Principal>,
 }
 
-pub fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
+pub async fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
     let refuse = |proto, error| Refusal {
         proto,
         error,
@@ -53,7 +53,9 @@ pub fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
             close_code: CLOSE_PROTOCOL_ERROR,
         });
     };
-    let (principal, auth_method) = authenticate(&input, &p).map_err(|e| refuse(proto, e))?;
+    let (principal, auth_method) = authenticate(&input, &p)
+        .await
+        .map_err(|e| refuse(proto, e))?;
     let device_id = match &p.device {
         None => None,
         Some(d) => {
@@ -63,11 +65,13 @@ pub fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
             };
             let id = device_auth::verify(&p, d, &ctx).map_err(|e| refuse(proto, e))?;
             remember_device(input.engine, &id, &d.public_key, p.client.id.as_deref())
+                .await
                 .map_err(|e| refuse(proto, e))?;
             Some(id)
         }
     };
-    let scopes = effective_scopes(principal.scopes, p.scopes.as_deref());
+    let scopes = ScopeSet::effective(principal.scopes, p.scopes.as_deref());
+    // Connect needs read, held or implied (write implies it: `["operator.write"]` connects).
     if !scopes.allows(Scope::Read) {
         return Err(refuse(proto, BridgeError::MissingScope(Scope::Read)));
     }
@@ -84,22 +88,31 @@ pub fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
     })
 }
 
-fn authenticate(
+async fn authenticate(
     input: &HandshakeInput<'_>,
     p: &ConnectParams,
 ) -> Result<(Principal, &'static str), BridgeError> {
     let engine = input.engine;
     let (result, method) = if let Some(token) = &p.auth.token {
-        (engine.authenticate_token(token), "token")
+        (engine.authenticate_token(token).await, "token")
     } else if let Some(token) = &p.auth.device_token {
-        (engine.authenticate_token(token), "device-token")
+        (engine.authenticate_token(token).await, "device-token")
     } else if let Some(password) = &p.auth.password {
         (
-            engine.authenticate_password(input.client_addr, password),
+            engine
+                .authenticate_password(input.client_addr, password)
+                .await,
             "password",
         )
     } else if let Some(cookie) = input.cookie_principal {
-        (Ok(cookie.clone()), "token")
+        // The cookie was checked at the upgrade; check it again now (a logout in between).
+        (
+            engine
+                .recheck_principal(cookie)
+                .await
+                .map(|_| cookie.clone()),
+            "token",
+        )
     } else {
         return Err(BridgeError::Auth {
             detail: "AUTH_TOKEN_MISSING",
@@ -108,6 +121,11 @@ fn authenticate(
             retry_after_ms: None,
         });
     };
+    // The connect request counts against the key's request limit like any other request.
+    let result = result.and_then(|principal| {
+        engine.charge_request(&principal)?;
+        Ok(principal)
+    });
     match result {
         Ok(principal) => Ok((principal, method)),
         Err(e) => Err(match e.code {
@@ -128,45 +146,44 @@ fn authenticate(
     }
 }
 
-fn remember_device(
+async fn remember_device(
     engine: &Engine,
     id: &str,
     public_key: &str,
     client_id: Option<&str>,
 ) -> Result<(), BridgeError> {
-    if engine.store().device_is_revoked(id)? {
+    let id_owned = id.to_string();
+    let revoked = engine
+        .store()
+        .read_async(move |s| s.device_is_revoked(&id_owned))
+        .await?;
+    if revoked {
         return Err(BridgeError::Auth {
             detail: "DEVICE_REVOKED",
             message: format!("device {id} was revoked by the operator"),
             retry_after_ms: None,
         });
     }
+    let (id, key, client, now) = (
+        id.to_string(),
+        public_key.to_string(),
+        client_id.unwrap_or("").to_string(),
+        engine.now_ms(),
+    );
     engine
         .store()
-        .device_upsert(id, public_key, client_id.unwrap_or(""), engine.now_ms())?;
+        .write_async(move |s| s.device_upsert(&id, &key, &client, now))
+        .await?;
     Ok(())
-}
-
-/// The requested scopes the credential grants (all of the credential's when none requested).
-/// Unknown scope strings are ignored: clients ask for scopes this server does not have.
-pub fn effective_scopes(granted: ScopeSet, requested: Option<&[String]>) -> ScopeSet {
-    let requested: Vec<Scope> = requested
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|s| Scope::parse(s).ok())
-        .collect();
-    if requested.is_empty() {
-        return granted;
-    }
-    requested
-        .into_iter()
-        .filter(|s| granted.allows(*s))
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn effective_scopes(granted: ScopeSet, requested: Option<&[String]>) -> ScopeSet {
+        ScopeSet::effective(granted, requested)
+    }
 
     fn set(items: &[&str]) -> ScopeSet {
         ScopeSet::parse_list(items).unwrap()
@@ -197,9 +214,18 @@ mod tests {
             "admin grants whatever is requested"
         );
         assert_eq!(
-            effective_scopes(rw, Some(&["operator.pairing".into()])),
+            effective_scopes(rw, Some(&["operator.talk".into()])),
             rw,
             "unknown scopes are ignored"
+        );
+        let w = effective_scopes(rw, Some(&["operator.write".into()]));
+        assert!(
+            w.allows(Scope::Read) && w.allows(Scope::Write),
+            "write-only request reads and writes"
+        );
+        assert!(
+            !effective_scopes(rw, Some(&["operator.pairing".into()])).allows(Scope::Read),
+            "pairing is a real scope now: not granted, not implied"
         );
     }
 }

@@ -1,8 +1,12 @@
-//! Per-connection limits and timers (§5), from the server config plus fixed keep-alive rules.
+//! Per-connection limits and timers (§5), from the server config plus fixed keep-alive rules,
+//! and the listener-wide count of bridge sockets (the unauthenticated cap, the shutdown drain).
 
 use microclaw_core::config::ServerConfig;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -39,6 +43,96 @@ impl Limits {
     }
 }
 
+/// The live bridge sockets of one listener: how many are open (the graceful stop waits for
+/// them) and how many have not completed `connect` (bounded by
+/// `server.max_unauthenticated_connections`).
+#[derive(Debug)]
+pub struct SocketCounts {
+    open: AtomicUsize,
+    unauthenticated: AtomicUsize,
+    max_unauthenticated: usize,
+    changed: Notify,
+}
+
+impl SocketCounts {
+    pub fn new(max_unauthenticated: usize) -> Arc<SocketCounts> {
+        Arc::new(SocketCounts {
+            open: AtomicUsize::new(0),
+            unauthenticated: AtomicUsize::new(0),
+            max_unauthenticated: max_unauthenticated.max(1),
+            changed: Notify::new(),
+        })
+    }
+
+    /// A slot for a new socket, or `None` when the unauthenticated ones are at their cap.
+    pub fn admit(self: &Arc<Self>) -> Option<SocketSlot> {
+        let admitted = self
+            .unauthenticated
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max_unauthenticated).then_some(n + 1)
+            })
+            .is_ok();
+        if !admitted {
+            return None;
+        }
+        self.open.fetch_add(1, Ordering::AcqRel);
+        Some(SocketSlot {
+            counts: self.clone(),
+            authenticated: AtomicBool::new(false),
+        })
+    }
+
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Acquire)
+    }
+
+    pub fn unauthenticated(&self) -> usize {
+        self.unauthenticated.load(Ordering::Acquire)
+    }
+
+    pub fn max_unauthenticated(&self) -> usize {
+        self.max_unauthenticated
+    }
+
+    /// Waits until no socket is open, at most `limit`; true when they all closed.
+    pub async fn wait_closed(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let changed = self.changed.notified();
+            if self.open() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return self.open() == 0;
+            }
+        }
+    }
+}
+
+/// One socket's place in [`SocketCounts`]; released when dropped.
+#[derive(Debug)]
+pub struct SocketSlot {
+    counts: Arc<SocketCounts>,
+    authenticated: AtomicBool,
+}
+
+impl SocketSlot {
+    /// `connect` succeeded: the socket no longer counts against the unauthenticated cap.
+    pub fn authenticated(&self) {
+        if !self.authenticated.swap(true, Ordering::AcqRel) {
+            self.counts.unauthenticated.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        self.authenticated();
+        self.counts.open.fetch_sub(1, Ordering::AcqRel);
+        self.counts.changed.notify_waiters();
+    }
+}
+
 /// Counts malformed frames in a sliding window.
 pub struct MalformedWindow {
     hits: VecDeque<Instant>,
@@ -72,6 +166,28 @@ impl MalformedWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unauthenticated_cap_counts_sockets_until_connect_succeeds() {
+        let counts = SocketCounts::new(2);
+        let a = counts.admit().unwrap();
+        let b = counts.admit().unwrap();
+        assert!(
+            counts.admit().is_none(),
+            "a third unauthenticated socket is refused"
+        );
+        a.authenticated();
+        a.authenticated();
+        assert_eq!((counts.open(), counts.unauthenticated()), (2, 1));
+        let c = counts
+            .admit()
+            .expect("an authenticated socket frees its place");
+        drop(b);
+        drop(c);
+        assert_eq!((counts.open(), counts.unauthenticated()), (1, 0));
+        drop(a);
+        assert_eq!(counts.open(), 0);
+    }
 
     #[test]
     fn more_than_max_in_the_window_trips_but_old_hits_expire() {

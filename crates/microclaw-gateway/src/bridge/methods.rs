@@ -61,7 +61,9 @@ impl Reply {
 }
 
 pub type HandlerResult = Result<Reply, BridgeError>;
-type Handler = fn(&MethodCtx, &Params<'_>) -> HandlerResult;
+/// A handler is an `async fn(&MethodCtx, &Params) -> HandlerResult`, boxed by the `m!` macro.
+type Handler = for<'a> fn(&'a MethodCtx, &'a Params<'a>) -> BoxFuture<'a, HandlerResult>;
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 pub struct MethodSpec {
     /// The dotted name (metrics and error messages use it).
@@ -74,10 +76,17 @@ pub struct MethodSpec {
 
 const R: Option<Scope> = Some(Scope::Read);
 const W: Option<Scope> = Some(Scope::Write);
+/// The destructive session actions (delete, reset, fork): the same scope as their HTTP routes.
+const APPROVALS: Option<Scope> = Some(Scope::Approvals);
 
 macro_rules! m {
     ($name:literal, [$($alias:literal),*], $scope:expr, $handler:path) => {
-        MethodSpec { name: $name, aliases: &[$($alias),*], scope: $scope, handler: $handler }
+        MethodSpec {
+            name: $name,
+            aliases: &[$($alias),*],
+            scope: $scope,
+            handler: |ctx, params| Box::pin($handler(ctx, params)),
+        }
     };
 }
 
@@ -105,7 +114,7 @@ pub static METHODS: &[MethodSpec] = &[
     m!(
         "sessions.delete",
         ["session_delete", "sessions_delete"],
-        W,
+        APPROVALS,
         sessions::delete
     ),
     m!(
@@ -133,7 +142,7 @@ pub static METHODS: &[MethodSpec] = &[
         sessions::set_reasoning
     ),
     m!("sessions.patch", [], W, sessions::patch),
-    m!("sessions.fork", [], W, sessions::fork),
+    m!("sessions.fork", [], APPROVALS, sessions::fork),
     m!("agents.list", [], R, info::agents_list),
     m!("models.list", [], R, info::models_list),
     m!("config.get", [], R, info::config_get),
@@ -172,13 +181,13 @@ pub fn is_instant(method: &str) -> bool {
 }
 
 /// Runs one request and queues its response (then releases a started run's events).
-pub fn dispatch(ctx: &MethodCtx, out: &Outbound, req: &Request) {
+pub async fn dispatch(ctx: &MethodCtx, out: &Outbound, req: &Request) {
     let (metric_name, result) = match lookup(&req.method) {
         None => (
             "unknown",
             Err(BridgeError::UnknownMethod(req.method.clone())),
         ),
-        Some(spec) => (spec.name, call(spec, ctx, &req.params)),
+        Some(spec) => (spec.name, call(spec, ctx, &req.params).await),
     };
     ctx.engine
         .metrics()
@@ -199,14 +208,16 @@ pub fn dispatch(ctx: &MethodCtx, out: &Outbound, req: &Request) {
     }
 }
 
-fn call(spec: &MethodSpec, ctx: &MethodCtx, raw: &Value) -> HandlerResult {
+async fn call(spec: &MethodSpec, ctx: &MethodCtx, raw: &Value) -> HandlerResult {
     if let Some(scope) = spec.scope {
         if !ctx.principal.scopes.allows(scope) {
             return Err(BridgeError::MissingScope(scope));
         }
     }
     let params = Params::new(spec.name, raw)?;
-    (spec.handler)(ctx, &params).map_err(|e| name_params_error(spec.name, e))
+    (spec.handler)(ctx, &params)
+        .await
+        .map_err(|e| name_params_error(spec.name, e))
 }
 
 /// Operation validation errors become "invalid <method> params: …" (§4).
@@ -251,14 +262,20 @@ mod tests {
     fn reads_need_read_writes_need_write_and_ping_needs_nothing() {
         assert_eq!(lookup("ping").unwrap().scope, None);
         assert_eq!(lookup("chat.history").unwrap().scope, Some(Scope::Read));
-        for m in [
-            "chat.send",
-            "sessions.delete",
-            "sessions.patch",
-            "sessions.fork",
-            "chat.abort",
-        ] {
+        for m in ["chat.send", "sessions.patch", "chat.abort"] {
             assert_eq!(lookup(m).unwrap().scope, Some(Scope::Write), "{m}");
+        }
+        // One table for both transports: delete/fork need approvals, like their HTTP routes.
+        for (m, route) in [
+            ("sessions.delete", "/api/delete_session"),
+            ("sessions.fork", "/api/sessions/fork"),
+        ] {
+            assert_eq!(lookup(m).unwrap().scope, Some(Scope::Approvals), "{m}");
+            assert_eq!(
+                crate::http::scopes::access(&axum::http::Method::POST, route),
+                crate::http::scopes::Access::Needs(Scope::Approvals),
+                "{route}"
+            );
         }
     }
 

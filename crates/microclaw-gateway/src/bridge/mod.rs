@@ -4,6 +4,7 @@
 //! `Sink`/`Stream` of messages ([`connection::run_connection`]).
 
 mod chat_events;
+mod conn_access;
 mod conn_events;
 mod connect_params;
 pub mod connection;
@@ -34,6 +35,9 @@ pub struct ConnContext {
     pub cookie_principal: Option<microclaw_engine::Principal>,
     /// The client's host as the router saw it (presence `host`).
     pub remote_host: String,
+    /// This socket's place among the listener's bridge sockets (marked authenticated once
+    /// `connect` succeeds; released when the connection ends).
+    pub slot: Option<Arc<limits::SocketSlot>>,
 }
 
 /// Runs one upgraded bridge socket to its end.

@@ -1,14 +1,22 @@
 //! One connection's outbound side: a queue bounded by bytes (§5: a slow reader must not grow
 //! server memory; when `maxBufferedBytes` is exceeded the connection closes with 1013), the
 //! protocol-4 event `seq`, and the writer task that owns the socket's sink.
+//!
+//! Delivery under pressure (decisions.md "Events"): every event gets its `seq` when it is
+//! taken in, before anything may drop it, so a dropped event leaves a visible gap. A
+//! [`Delivery::Droppable`] event (delta, tick, health, presence) is dropped (counted, logged)
+//! once the queue holds more than half of `maxBufferedBytes` or when it is larger than
+//! `maxPayload`; an [`Delivery::Essential`] one (run-terminal, approvals, the rest) is never
+//! dropped: if it cannot be queued the connection is closed with 1013.
 
 use super::errors::BridgeError;
 use super::frames::{self, Proto};
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt};
+use microclaw_metrics::Metrics;
 use parking_lot::Mutex;
 use serde_json::Value;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -18,6 +26,15 @@ pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// What may happen to an event when the connection cannot keep up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Deltas, `tick`, `health`, `presence`: dropped for a lagging connection (a `seq` gap).
+    Droppable,
+    /// Never dropped: queued, or the connection closes with 1013.
+    Essential,
+}
 
 /// The sending half, cloned into every request task.
 #[derive(Clone)]
@@ -32,6 +49,9 @@ struct Shared {
     /// The last protocol-4 event seq; the lock also keeps queue order equal to seq order.
     seq: Mutex<u64>,
     closing: AtomicBool,
+    /// Droppable events dropped on this connection (also counted in the metrics).
+    dropped: AtomicU64,
+    metrics: OnceLock<Arc<Metrics>>,
     /// Cancelled when the queue overflowed (close 1013 now, skipping what is queued).
     overflow: CancellationToken,
     /// Cancelled when the writer has stopped (socket gone or close sent).
@@ -54,6 +74,8 @@ pub fn channel(max_buffered: usize, max_payload: usize) -> (Outbound, OutboundRx
         proto: OnceLock::new(),
         seq: Mutex::new(0),
         closing: AtomicBool::new(false),
+        dropped: AtomicU64::new(0),
+        metrics: OnceLock::new(),
         overflow: CancellationToken::new(),
         writer_done: CancellationToken::new(),
     });
@@ -68,6 +90,32 @@ impl Outbound {
 
     pub fn proto(&self) -> Option<Proto> {
         self.0.proto.get().copied()
+    }
+
+    /// Where drops and 1013 closes are counted.
+    pub fn set_metrics(&self, metrics: Arc<Metrics>) {
+        let _ = self.0.metrics.set(metrics);
+    }
+
+    /// Droppable events dropped so far on this connection.
+    pub fn dropped(&self) -> u64 {
+        self.0.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Bytes queued and not yet handed to the socket.
+    pub fn queued_bytes(&self) -> usize {
+        self.0.queued_bytes.load(Ordering::Acquire)
+    }
+
+    /// Closes with 1013 at once, skipping what is queued (the client reconnects and reads
+    /// state): for a connection that lost, or cannot take, an event it must not miss.
+    pub fn close_lagging(&self, why: &str) {
+        tracing::warn!("bridge connection closed with 1013: {why}");
+        if let Some(m) = self.0.metrics.get() {
+            m.bridge_lag_closed();
+        }
+        self.0.closing.store(true, Ordering::Release);
+        self.0.overflow.cancel();
     }
 
     /// Resolves once the writer stopped (closed socket, close sent, or overflow).
@@ -87,13 +135,11 @@ impl Outbound {
         let len = text.len();
         let total = self.0.queued_bytes.fetch_add(len, Ordering::AcqRel) + len;
         if total > self.0.max_buffered {
-            tracing::warn!(
-                queued = total,
-                max = self.0.max_buffered,
-                "bridge outbound queue full: closing with 1013"
-            );
-            self.0.closing.store(true, Ordering::Release);
-            self.0.overflow.cancel();
+            self.0.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+            self.close_lagging(&format!(
+                "outbound queue full ({total} bytes queued, maxBufferedBytes {})",
+                self.0.max_buffered
+            ));
             return false;
         }
         self.0.tx.send(Message::Text(text.into())).is_ok()
@@ -138,20 +184,71 @@ impl Outbound {
         self.push_text(text)
     }
 
-    /// Sends an event; protocol-4 events after hello-ok get the next `seq`.
+    /// Sends an event that must not be dropped ([`Delivery::Essential`]).
     pub fn event(&self, name: &str, payload: Value) -> bool {
+        self.event_with(name, payload, Delivery::Essential)
+    }
+
+    /// Sends an event that a lagging connection may miss ([`Delivery::Droppable`]).
+    pub fn event_droppable(&self, name: &str, payload: Value) -> bool {
+        self.event_with(name, payload, Delivery::Droppable)
+    }
+
+    /// Sends an event; protocol-4 events after hello-ok take the next `seq` here, at intake,
+    /// whether or not they are then queued. True when it was queued.
+    pub fn event_with(&self, name: &str, payload: Value, delivery: Delivery) -> bool {
+        if self.is_closing() {
+            return false;
+        }
+        // The lock keeps queue order equal to seq order.
         let mut seq = self.0.seq.lock();
         let next = match self.proto() {
-            Some(Proto::V4) => Some(*seq + 1),
+            Some(Proto::V4) => {
+                *seq += 1;
+                Some(*seq)
+            }
             _ => None,
         };
-        let ok = self.push_text(frames::event(name, payload, next).to_string());
-        if ok {
-            if let Some(n) = next {
-                *seq = n;
-            }
+        let text = frames::event(name, payload, next).to_string();
+        if text.len() > self.0.max_payload {
+            let why = format!(
+                "{} bytes, the limit (maxPayload) is {}",
+                text.len(),
+                self.0.max_payload
+            );
+            return match delivery {
+                Delivery::Droppable => self.drop_event(name, next, &why),
+                Delivery::Essential => {
+                    self.close_lagging(&format!("event '{name}' too large to send: {why}"));
+                    false
+                }
+            };
         }
-        ok
+        if delivery == Delivery::Droppable
+            && self.queued_bytes() + text.len() > self.0.max_buffered / 2
+        {
+            let why = format!(
+                "the client lags: {} bytes queued, more than half of maxBufferedBytes {}",
+                self.queued_bytes(),
+                self.0.max_buffered
+            );
+            return self.drop_event(name, next, &why);
+        }
+        self.push_text(text)
+    }
+
+    fn drop_event(&self, name: &str, seq: Option<u64>, why: &str) -> bool {
+        let n = self.0.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(m) = self.0.metrics.get() {
+            m.bridge_event_dropped();
+        }
+        // The first drop on a connection is a warning; later ones (a burst) are debug.
+        if n == 1 {
+            tracing::warn!(seq, "bridge event '{name}' dropped: {why}");
+        } else {
+            tracing::debug!(seq, dropped = n, "bridge event '{name}' dropped: {why}");
+        }
+        false
     }
 
     /// Queues a control frame (ping).
@@ -259,108 +356,5 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use futures_util::StreamExt;
-    use serde_json::json;
-
-    fn text(m: &Message) -> Value {
-        match m {
-            Message::Text(t) => serde_json::from_str(t.as_str()).unwrap(),
-            other => panic!("expected text, got {other:?}"),
-        }
-    }
-
-    #[tokio::test]
-    async fn protocol_4_events_get_consecutive_seq_and_protocol_3_none() {
-        let (out, rx) = channel(1 << 20, 1 << 20);
-        let (sink, mut stream) = futures_channel();
-        let writer = tokio::spawn(run_writer(sink, rx));
-        out.event("connect.challenge", json!({}));
-        out.set_proto(Proto::V4);
-        out.event("tick", json!({"ts": 1}));
-        out.event("health", json!({}));
-        out.close(1000, "bye");
-        let seqs: Vec<Value> = vec![
-            text(&stream.next().await.unwrap())["seq"].clone(),
-            text(&stream.next().await.unwrap())["seq"].clone(),
-            text(&stream.next().await.unwrap())["seq"].clone(),
-        ];
-        assert_eq!(
-            seqs,
-            vec![Value::Null, json!(1), json!(2)],
-            "challenge has no seq; events count from 1"
-        );
-        assert!(matches!(stream.next().await, Some(Message::Close(Some(f))) if f.code == 1000));
-        writer.await.unwrap();
-        assert!(!out.event("late", json!({})), "nothing is sent after close");
-    }
-
-    #[tokio::test]
-    async fn an_oversized_response_becomes_an_internal_error() {
-        let (out, rx) = channel(1 << 20, 200);
-        let (sink, mut stream) = futures_channel();
-        tokio::spawn(run_writer(sink, rx));
-        out.respond(Proto::V3, &json!("1"), Ok(json!({"blob": "x".repeat(500)})));
-        let v = text(&stream.next().await.unwrap());
-        assert_eq!(
-            (v["ok"].as_bool(), v["error"]["code"].as_str()),
-            (Some(false), Some("INTERNAL_ERROR"))
-        );
-        assert!(v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("response too large"));
-    }
-
-    #[tokio::test]
-    async fn a_full_queue_closes_with_1013_without_flushing_the_backlog() {
-        let (out, rx) = channel(1000, 1 << 20);
-        for _ in 0..20 {
-            out.event("tick", json!({"pad": "y".repeat(100)}));
-        }
-        assert!(
-            out.is_closing(),
-            "past maxBufferedBytes the connection is closing"
-        );
-        let (sink, mut stream) = futures_channel();
-        run_writer(sink, rx).await;
-        assert!(
-            matches!(stream.next().await, Some(Message::Close(Some(f))) if f.code == CLOSE_TRY_AGAIN_LATER)
-        );
-    }
-
-    #[tokio::test]
-    async fn a_writer_stuck_on_a_client_that_never_reads_gives_up_after_overflow() {
-        let (out, rx) = channel(4096, 1 << 20);
-        let stuck = futures_util::sink::unfold((), |(), _m: Message| {
-            std::future::pending::<Result<(), String>>()
-        });
-        let writer = tokio::spawn(run_writer(Box::pin(stuck), rx));
-        let done = out.writer_done();
-        for _ in 0..100 {
-            out.event("tick", json!({"pad": "z".repeat(200)}));
-        }
-        tokio::time::timeout(std::time::Duration::from_secs(30), done.cancelled())
-            .await
-            .expect("writer must stop");
-        writer.await.unwrap();
-    }
-
-    fn futures_channel() -> (
-        impl Sink<Message, Error = String> + Unpin,
-        futures_util::stream::BoxStream<'static, Message>,
-    ) {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Message>(64);
-        let sink = futures_util::sink::unfold(tx, |tx, m: Message| async move {
-            tx.send(m).await.map_err(|e| e.to_string())?;
-            Ok::<_, String>(tx)
-        });
-        let stream =
-            futures_util::stream::unfold(
-                rx,
-                |mut rx| async move { rx.recv().await.map(|m| (m, rx)) },
-            );
-        (Box::pin(sink), stream.boxed())
-    }
-}
+#[path = "outbound_queue_tests.rs"]
+mod tests;

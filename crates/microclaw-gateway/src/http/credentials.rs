@@ -1,5 +1,7 @@
 //! The one credentials middleware: resolves `Authorization: Bearer` or the `mc_session`
-//! cookie, checks CSRF and Origin/Host for cookies, and enforces the scope table.
+//! cookie on every request (so a revoked or expired key, a revoked login session or a
+//! password change bites at the next request, whichever process made it), checks CSRF and
+//! Origin/Host for cookies, charges the per-key request limit and enforces the scope table.
 
 use super::cookies::{self, CSRF_HEADER, SESSION_COOKIE};
 use super::error::ApiError;
@@ -9,6 +11,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use microclaw_core::proxies::{self, ProxyNet};
 use microclaw_core::{Error, Scope};
 use microclaw_engine::audit::{self, kind};
 use microclaw_engine::{Principal, PrincipalKind};
@@ -26,22 +29,26 @@ fn header_str(h: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> Opt
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn client_addr(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
-    if state.engine.config().server.trust_x_forwarded_for {
-        if let Some(first) =
-            header_str(headers, "x-forwarded-for").and_then(|v| v.split(',').next())
-        {
-            let t = first.trim();
-            if !t.is_empty() {
-                return t.to_string();
-            }
-        }
+/// The client address for the login throttle: the peer, or with
+/// `server.trust_x_forwarded_for` the right-most `X-Forwarded-For` hop that is not one of
+/// `server.trusted_proxies` (the left-most hop is whatever the client sent).
+pub fn client_addr(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
+    let server = &state.engine.config().server;
+    if !server.trust_x_forwarded_for {
+        return peer.ip().to_string();
     }
-    peer.ip().to_string()
+    // Validated at config load; an entry that fails here is simply not trusted.
+    let trusted: Vec<ProxyNet> = server
+        .trusted_proxies
+        .iter()
+        .filter_map(|s| ProxyNet::parse(s).ok())
+        .collect();
+    let forwarded = header_str(headers, "x-forwarded-for");
+    proxies::client_ip(peer.ip(), forwarded, &trusted).to_string()
 }
 
 /// Resolves the credential: Err for a bad Bearer token (no fall-through to the cookie).
-fn resolve(
+async fn resolve(
     state: &AppState,
     headers: &HeaderMap,
     public: bool,
@@ -53,7 +60,7 @@ fn resolve(
             .ok_or_else(|| {
                 Error::unauthorized("Authorization header must be 'Bearer <api-key>'")
             })?;
-        return state.engine.authenticate_token(token).map(Some);
+        return state.engine.authenticate_token(token).await.map(Some);
     }
     let Some(session) = cookies::get(headers, SESSION_COOKIE) else {
         return Ok(None);
@@ -66,7 +73,7 @@ fn resolve(
             origin.unwrap_or(""), host.unwrap_or("")
         )));
     }
-    match state.engine.authenticate_cookie(&session) {
+    match state.engine.authenticate_cookie(&session).await {
         Ok(p) => Ok(Some(p)),
         Err(_) if public => Ok(None),
         Err(e) => Err(e),
@@ -110,13 +117,22 @@ pub async fn authorize(
     };
     let headers = req.headers();
     let public = matches!(rule, Access::Public | Access::AdminOrSetupToken);
-    let caller = match resolve(&state, headers, public) {
+    let caller = match resolve(&state, headers, public).await {
         Ok(c) => c,
         // A public endpoint answers whatever credential was sent (a health probe with a stale
         // key still gets its answer); it just runs without a caller.
         Err(_) if rule == Access::Public => None,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    // The per-key request limit, on every request that carries a key (denied ones included:
+    // each denial writes an audit row). A public endpoint still answers over the limit.
+    if let Some(p) = &caller {
+        if let Err(e) = state.engine.charge_request(p) {
+            if rule != Access::Public {
+                return ApiError::from(e).into_response();
+            }
+        }
+    }
     match (&rule, &caller) {
         (Access::Public, _) => {}
         (Access::AdminOrSetupToken, Some(p)) => {
@@ -144,7 +160,8 @@ pub async fn authorize(
                     kind::SCOPE_DENIED,
                     Some(route),
                     serde_json::json!({"needed": scope.as_str()}),
-                );
+                )
+                .await;
                 return ApiError::from(e).into_response();
             }
         }

@@ -18,7 +18,7 @@ pub async fn status(
     State(s): State<AppState>,
     Extension(Caller(who)): Extension<Caller>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(ops::auth_status(&s.engine, who.as_ref())?))
+    Ok(Json(ops::auth_status(&s.engine, who.as_ref()).await?))
 }
 
 #[derive(Deserialize)]
@@ -43,7 +43,7 @@ pub async fn login(
     Body(b): Body<LoginBody>,
 ) -> ApiResult<Response> {
     let days = b.remember_days.map(|d| d.clamp(1, 90));
-    let session = ops::login(&s.engine, &client, &b.password, b.label.as_deref(), days)?;
+    let session = ops::login(&s.engine, &client, &b.password, b.label.as_deref(), days).await?;
     let secure = s.engine.config().server.behind_tls;
     let body = json!({"ok": true, "expires_at": session.expires_at, "csrf_token": session.csrf_token, "session_id": session.session_id});
     let cookies = cookies::login_cookies(
@@ -57,7 +57,7 @@ pub async fn login(
 
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let revoked = match cookies::get(&headers, cookies::SESSION_COOKIE) {
-        Some(id) if !id.is_empty() => ops::logout(&s.engine, &id)?,
+        Some(id) if !id.is_empty() => ops::logout(&s.engine, &id).await?,
         _ => false,
     };
     Ok(with_cookies(
@@ -69,16 +69,24 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<
 #[derive(Deserialize)]
 pub struct PasswordBody {
     password: String,
+    /// Required once a password is set (a change, not the first-run setup).
+    current_password: Option<String>,
 }
 
 pub async fn set_password(
     State(s): State<AppState>,
     Extension(Caller(who)): Extension<Caller>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     headers: HeaderMap,
     Body(b): Body<PasswordBody>,
 ) -> ApiResult<Json<Value>> {
     let token = headers.get("x-setup-token").and_then(|v| v.to_str().ok());
-    ops::set_password(&s.engine, who.as_ref(), token, &b.password)?;
+    let change = ops::PasswordChange {
+        setup_token: token,
+        current_password: b.current_password.as_deref(),
+        new_password: &b.password,
+    };
+    ops::set_password(&s.engine, who.as_ref(), &client, change).await?;
     Ok(Json(json!({"ok": true})))
 }
 
@@ -90,7 +98,7 @@ fn actor(who: &Option<microclaw_engine::Principal>) -> String {
 
 pub async fn keys_list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(
-        json!({"ok": true, "keys": ops::keys_list(&s.engine)?}),
+        json!({"ok": true, "keys": ops::keys_list(&s.engine).await?}),
     ))
 }
 
@@ -111,7 +119,7 @@ pub async fn keys_create(
     Extension(Caller(who)): Extension<Caller>,
     Body(b): Body<CreateKeyBody>,
 ) -> ApiResult<Json<Value>> {
-    let k = ops::key_create(&s.engine, &actor(&who), &b.label, &b.scopes, b.expires_days)?;
+    let k = ops::key_create(&s.engine, &actor(&who), &b.label, &b.scopes, b.expires_days).await?;
     Ok(Json(created_json(k)))
 }
 
@@ -121,7 +129,7 @@ pub async fn keys_revoke(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = path_id(&id, "API key id")?;
-    let revoked = ops::key_revoke(&s.engine, &actor(&who), id)?;
+    let revoked = ops::key_revoke(&s.engine, &actor(&who), id).await?;
     Ok(Json(json!({"ok": true, "revoked": revoked})))
 }
 
@@ -138,7 +146,7 @@ pub async fn keys_rotate(
     Path(id): Path<String>,
     OptionalBody(b): OptionalBody<RotateBody>,
 ) -> ApiResult<Json<Value>> {
-    // An empty body keeps the old key's label and scopes.
+    // An empty body keeps the old key's label and scopes, and its expiry period from now.
     let id = path_id(&id, "API key id")?;
     let k = ops::key_rotate(
         &s.engine,
@@ -147,7 +155,8 @@ pub async fn keys_rotate(
         b.label.as_deref(),
         b.scopes.as_deref(),
         b.expires_days,
-    )?;
+    )
+    .await?;
     Ok(Json(created_json(k)))
 }
 
@@ -164,10 +173,12 @@ pub async fn audit_list(State(s): State<AppState>, Q(q): Q<AuditQuery>) -> ApiRe
             "limit = {limit}: expected 1..10000"
         ))));
     }
+    let kind = q.kind.filter(|k| !k.is_empty());
     let rows = s
         .engine
         .store()
-        .audit_list(limit, q.kind.as_deref().filter(|k| !k.is_empty()))?;
+        .read_async(move |st| st.audit_list(limit, kind.as_deref()))
+        .await?;
     let entries: Vec<Value> = rows
         .iter()
         .map(|r| {

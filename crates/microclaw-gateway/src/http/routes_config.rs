@@ -7,8 +7,22 @@ use axum::Json;
 use microclaw_engine::ops::{config, status};
 use serde_json::{json, Value};
 
-pub async fn health(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(status::health(&s.engine)?))
+/// `GET|HEAD /health` and `/api/health`: memory only. Both carry `Server:
+/// microclaw-console/<version>` and `x-openclaw-version` (OpenClaw clients read it); HEAD gets
+/// the same headers without a body (axum drops the body for HEAD).
+pub async fn health(State(s): State<AppState>) -> ApiResult<impl axum::response::IntoResponse> {
+    let body = status::health(&s.engine)?;
+    let server = format!("microclaw-console/{}", microclaw_core::VERSION);
+    Ok((
+        [
+            (axum::http::header::SERVER, server),
+            (
+                axum::http::HeaderName::from_static("x-openclaw-version"),
+                microclaw_core::VERSION.to_string(),
+            ),
+        ],
+        Json(body),
+    ))
 }
 
 pub async fn get_config(State(s): State<AppState>) -> Json<Value> {
@@ -18,7 +32,10 @@ pub async fn get_config(State(s): State<AppState>) -> Json<Value> {
 }
 
 pub async fn self_check(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    let check = microclaw_engine::self_check::run(&s.engine)?;
+    let check = s
+        .engine
+        .blocking_read(microclaw_engine::self_check::run)
+        .await?;
     Ok(Json(serde_json::to_value(check).unwrap_or_default()))
 }
 
@@ -30,5 +47,5 @@ pub async fn put_config(
     let who = c.0.ok_or_else(|| {
         super::error::ApiError::from(microclaw_core::Error::unauthorized("missing credentials"))
     })?;
-    Ok(Json(config::put(&s.engine, &who, &patch)?))
+    Ok(Json(config::put(&s.engine, &who, patch).await?))
 }

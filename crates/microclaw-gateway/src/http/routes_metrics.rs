@@ -9,7 +9,8 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use microclaw_core::Error;
-use microclaw_metrics::ExportFormat;
+use microclaw_metrics::history::DEFAULT_LIMIT;
+use microclaw_metrics::{ExportFormat, HistoryFormat, HistoryRequest};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -22,6 +23,7 @@ pub struct HistoryQuery {
     minutes: Option<u32>,
     step: Option<u32>,
     limit: Option<u32>,
+    format: Option<String>,
 }
 
 fn minutes_in_range(m: Option<u32>) -> Result<u32, ApiError> {
@@ -34,27 +36,23 @@ fn minutes_in_range(m: Option<u32>) -> Result<u32, ApiError> {
     Ok(m)
 }
 
+/// `?minutes&step&limit&format=points|columns`; the engine validates `step` and `limit` and
+/// picks the step when `step` is absent. The work runs off the async workers.
 pub async fn history(State(s): State<AppState>, Q(q): Q<HistoryQuery>) -> ApiResult<Json<Value>> {
-    let minutes = minutes_in_range(q.minutes)?;
-    let step = q.step.unwrap_or(60);
-    if !(60..=86_400).contains(&step) || step % 60 != 0 {
-        return Err(ApiError::from(Error::invalid(format!(
-            "step = {step}: expected a multiple of 60 in 60..86400 seconds"
-        ))));
-    }
-    let limit = q.limit.unwrap_or(2000);
-    if !(1..=50_000).contains(&limit) {
-        return Err(ApiError::from(Error::invalid(format!(
-            "limit = {limit}: expected 1..50000"
-        ))));
-    }
-    Ok(Json(
-        s.engine.metrics_engine().history(minutes, step, limit)?,
-    ))
+    let req = HistoryRequest {
+        minutes: minutes_in_range(q.minutes)?,
+        step_seconds: q.step,
+        limit: q.limit.unwrap_or(DEFAULT_LIMIT),
+        format: match q.format.as_deref() {
+            None => HistoryFormat::Points,
+            Some(f) => f.parse::<HistoryFormat>()?,
+        },
+    };
+    Ok(Json(s.engine.metrics_engine().history_async(req).await?))
 }
 
 pub async fn summary(State(s): State<AppState>) -> Json<Value> {
-    Json(s.engine.metrics_engine().summary())
+    Json(s.engine.metrics_engine().summary_async().await)
 }
 
 #[derive(Deserialize)]
@@ -70,12 +68,12 @@ pub async fn export(State(s): State<AppState>, Q(q): Q<ExportQuery>) -> ApiResul
         .unwrap_or("json")
         .parse::<ExportFormat>()?;
     let minutes = minutes_in_range(q.minutes)?;
-    let engine = s.engine.clone();
-    // Chart rendering is CPU work: keep it off the async workers.
-    let bytes =
-        tokio::task::spawn_blocking(move || engine.metrics_engine().export(format, minutes))
-            .await
-            .map_err(|e| ApiError::from(Error::internal(format!("export task failed: {e}"))))??;
+    // Chart rendering is CPU work: export_async keeps it off the async workers.
+    let bytes = s
+        .engine
+        .metrics_engine()
+        .export_async(format, minutes)
+        .await?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(

@@ -35,7 +35,8 @@ pub async fn list(
             offset: q.offset,
             search: q.search,
         },
-    )?;
+    )
+    .await?;
     let body = ListResponse {
         ok: true,
         sessions: &page.sessions,
@@ -61,7 +62,7 @@ pub struct HistoryQuery {
 }
 
 pub async fn history(State(s): State<AppState>, Q(q): Q<HistoryQuery>) -> ApiResult<Json<Value>> {
-    let page = sessions::history(&s.engine, q.session_key.as_deref(), q.limit, q.before)?;
+    let page = sessions::history(&s.engine, q.session_key.as_deref(), q.limit, q.before).await?;
     let messages: Vec<Value> = page
         .messages
         .iter()
@@ -79,7 +80,7 @@ pub struct TreeQuery {
 }
 
 pub async fn tree(State(s): State<AppState>, Q(q): Q<TreeQuery>) -> ApiResult<Json<Value>> {
-    let nodes = sessions::tree(&s.engine, q.root.as_deref(), q.limit)?;
+    let nodes = sessions::tree(&s.engine, q.root.as_deref(), q.limit).await?;
     let nodes: Vec<Value> = nodes.iter().map(sessions::tree_node_json).collect();
     Ok(Json(json!({"ok": true, "nodes": nodes})))
 }
@@ -107,7 +108,8 @@ pub async fn fork(
         Some(&b.source_session_key),
         b.target_session_key.as_deref(),
         b.fork_point,
-    )?;
+    )
+    .await?;
     Ok(Json(serde_json::to_value(r).unwrap_or_default()))
 }
 
@@ -131,7 +133,7 @@ pub async fn delete(
     Body(b): Body<KeyBody>,
 ) -> ApiResult<Json<Value>> {
     let (key, deleted) =
-        sessions::delete(&s.engine, caller(&c)?, Some(required_key(&b.session_key)?))?;
+        sessions::delete(&s.engine, caller(&c)?, Some(required_key(&b.session_key)?)).await?;
     Ok(Json(
         json!({"ok": true, "deleted": deleted, "session_key": key}),
     ))
@@ -143,7 +145,7 @@ pub async fn reset(
     Body(b): Body<KeyBody>,
 ) -> ApiResult<Json<Value>> {
     let (key, reset) =
-        sessions::reset(&s.engine, caller(&c)?, Some(required_key(&b.session_key)?))?;
+        sessions::reset(&s.engine, caller(&c)?, Some(required_key(&b.session_key)?)).await?;
     Ok(Json(
         json!({"ok": true, "reset": reset, "session_key": key}),
     ))
@@ -180,7 +182,8 @@ pub async fn settings(
             reasoning_level: b.reasoning_level,
             agent: b.agent_id,
         },
-    )?;
+    )
+    .await?;
     Ok(Json(
         json!({"ok": true, "key": row.key, "entry": sessions::session_json(&s.engine, &row)}),
     ))

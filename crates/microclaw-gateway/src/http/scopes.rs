@@ -1,13 +1,16 @@
 //! The scope table: which credential each endpoint needs. One table, read by one middleware.
+//! Actions the bridge exposes too (delete, reset, fork) take their scope from core's shared
+//! table (`microclaw_core::scope::action_scope`), so both transports agree.
 
 use axum::http::Method;
+use microclaw_core::scope::action_scope;
 use microclaw_core::Scope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// No credential needed (one is still resolved when sent).
     Public,
-    /// A credential with this scope (`operator.admin` passes every check).
+    /// A credential with this scope, exactly or implied (admin → all, write → read).
     Needs(Scope),
     /// `POST /api/auth/password`: the one-time setup token or an admin credential.
     AdminOrSetupToken,
@@ -19,7 +22,12 @@ pub enum Access {
 pub fn access(method: &Method, route: &str) -> Access {
     use Access::*;
     use Scope::*;
-    let m = method.as_str();
+    // HEAD is a GET without the body: the same rule.
+    let m = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
     match (m, route) {
         ("GET", "/health" | "/api/health" | "/api/auth/status")
         | ("POST", "/api/auth/login" | "/api/auth/logout") => Public,
@@ -36,7 +44,9 @@ pub fn access(method: &Method, route: &str) -> Access {
             | "/api/config/self_check",
         ) => Needs(Read),
         ("POST", "/api/send" | "/api/sessions/settings") => Needs(Write),
-        ("POST", "/api/sessions/fork" | "/api/delete_session" | "/api/reset") => Needs(Approvals),
+        ("POST", "/api/sessions/fork" | "/api/delete_session" | "/api/reset") => {
+            Needs(action_scope(&format!("POST {route}")).unwrap_or(Admin))
+        }
         ("POST", "/api/auth/password") => AdminOrSetupToken,
         ("GET", "/metrics") => PrometheusText,
         _ => Needs(Admin),
@@ -65,10 +75,13 @@ mod tests {
             access(&Method::GET, "/api/sessions"),
             Access::Needs(Scope::Read)
         );
-        assert_eq!(
-            access(&Method::POST, "/api/sessions/fork"),
-            Access::Needs(Scope::Approvals)
-        );
+        for route in ["/api/sessions/fork", "/api/delete_session", "/api/reset"] {
+            assert_eq!(
+                access(&Method::POST, route),
+                Access::Needs(Scope::Approvals),
+                "{route}"
+            );
+        }
         assert_eq!(access(&Method::GET, "/api/health"), Access::Public);
     }
 }

@@ -72,9 +72,15 @@ impl TestServer {
     /// A new API key with these scopes (e.g. `["operator.read"]`).
     pub fn key(&self, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        microclaw_engine::ops::auth::key_create(&self.engine, "test", "bridge-test", &scopes, None)
-            .unwrap()
-            .api_key
+        microclaw_engine::ops::auth::key_create_blocking(
+            &self.engine,
+            "test",
+            "bridge-test",
+            &scopes,
+            None,
+        )
+        .unwrap()
+        .api_key
     }
 
     pub fn rw_key(&self) -> String {
@@ -271,6 +277,15 @@ impl Client {
         self.response_for(&id).await
     }
 
+    /// Sends a request without waiting; returns its id (read the answer with `response_for`).
+    pub async fn call_frame_id(&mut self, method: &str, params: Value) -> String {
+        self.next_id += 1;
+        let id = format!("r{}", self.next_id);
+        self.send_json(&json!({"type": "req", "id": id, "method": method, "params": params}))
+            .await;
+        id
+    }
+
     pub async fn response_for(&mut self, id: &str) -> Value {
         loop {
             let v = self.next_json().await;
@@ -343,9 +358,13 @@ impl Client {
 
 /// One protocol-3 and one protocol-4 client on a read+write key.
 pub async fn both(srv: &TestServer) -> [(Client, &'static str); 2] {
-    let key = srv.rw_key();
-    let (c3, _) = srv.client_v3(&key).await;
-    let (c4, _) = srv.client_v4(&key).await;
+    both_with_key(srv, &srv.rw_key()).await
+}
+
+/// One protocol-3 and one protocol-4 client on `key`.
+pub async fn both_with_key(srv: &TestServer, key: &str) -> [(Client, &'static str); 2] {
+    let (c3, _) = srv.client_v3(key).await;
+    let (c4, _) = srv.client_v4(key).await;
     [(c3, "v3"), (c4, "v4")]
 }
 

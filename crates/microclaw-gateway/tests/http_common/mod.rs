@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use microclaw_core::{Config, SharedClock};
-use microclaw_engine::{Engine, EngineOptions, Principal};
+use microclaw_engine::{Engine, EngineOptions};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::Value;
@@ -186,7 +186,7 @@ impl Api {
     /// (id, raw key).
     pub fn key_full(&self, scopes: &[&str]) -> (i64, String) {
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        let k = microclaw_engine::ops::auth::key_create(
+        let k = microclaw_engine::ops::auth::key_create_blocking(
             &self.engine,
             "test",
             "http-test",
@@ -202,13 +202,7 @@ impl Api {
     }
 
     pub fn set_password(&self, pw: &str) {
-        microclaw_engine::ops::auth::set_password(
-            &self.engine,
-            Some(&Principal::local_cli()),
-            None,
-            pw,
-        )
-        .unwrap();
+        microclaw_engine::ops::auth::set_password_blocking(&self.engine, pw).unwrap();
     }
 
     /// Logs in with `pw`; returns the cookie credential (with CSRF header) and the response.

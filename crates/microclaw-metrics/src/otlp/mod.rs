@@ -13,6 +13,7 @@
 
 pub mod convert;
 pub mod queue;
+pub mod redact;
 pub mod sender;
 
 use std::sync::Arc;
@@ -114,7 +115,7 @@ impl OtlpExporter {
         let (exported, dropped, retries) = self.metrics.otlp_counts();
         let s = self.status.lock().clone();
         json!({
-            "enabled": true, "endpoint": self.sender.url(),
+            "enabled": true, "endpoint": self.sender.shown_url(),
             "exported": exported, "dropped": dropped, "retries": retries,
             "queued": self.queue.len(), "queue_capacity": self.queue.capacity(),
             "last_error": s.last_error, "last_error_ms": s.last_error_ms, "last_success_ms": s.last_success_ms,

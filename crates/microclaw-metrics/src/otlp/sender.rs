@@ -8,6 +8,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use microclaw_core::config::ObservabilityConfig;
 use microclaw_core::{Error, Result};
 
+use super::redact::{redact_url, scrub};
+
 /// Why one attempt failed, and whether trying again can help.
 #[derive(Debug, Clone)]
 pub struct SendFailure {
@@ -37,7 +39,10 @@ impl RetryPolicy {
 
 pub struct Sender {
     client: reqwest::Client,
+    /// The real URL (its userinfo becomes Basic auth); never logged or shown.
     url: String,
+    /// The URL with its userinfo redacted: what messages and status show.
+    shown_url: String,
     headers: HeaderMap,
     pub policy: RetryPolicy,
 }
@@ -51,7 +56,8 @@ pub fn metrics_url(endpoint: &str) -> Result<String> {
         .unwrap_or("");
     if rest.is_empty() {
         return Err(Error::invalid(format!(
-            "observability.otlp_endpoint {e:?} is not an OTLP/HTTP base URL; expected e.g. http://127.0.0.1:4318"
+            "observability.otlp_endpoint {:?} is not an OTLP/HTTP base URL; expected e.g. http://127.0.0.1:4318",
+            redact_url(e)
         )));
     }
     Ok(if e.ends_with("/v1/metrics") {
@@ -88,6 +94,7 @@ impl Sender {
             .map_err(|e| Error::internal(format!("cannot build the OTLP HTTP client: {e}")))?;
         Ok(Sender {
             client,
+            shown_url: redact_url(&url),
             url,
             headers,
             policy: RetryPolicy {
@@ -98,8 +105,9 @@ impl Sender {
         })
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
+    /// The endpoint URL as shown (userinfo redacted).
+    pub fn shown_url(&self) -> &str {
+        &self.shown_url
     }
 
     /// One POST. 2xx is success; 429, 5xx, timeouts and connection errors are retryable;
@@ -118,7 +126,7 @@ impl Sender {
                 let status = r.status();
                 let retryable = status.as_u16() == 429 || status.is_server_error();
                 Err(SendFailure {
-                    message: format!("{} answered HTTP {status}", self.url),
+                    message: format!("{} answered HTTP {status}", self.shown_url),
                     retryable,
                 })
             }
@@ -128,8 +136,11 @@ impl Sender {
                 } else {
                     "failed"
                 };
+                // reqwest quotes the URL (with its userinfo) in its message: drop it, and
+                // scrub whatever a source error might still quote.
+                let e = e.without_url();
                 Err(SendFailure {
-                    message: format!("POST {} {kind}: {e}", self.url),
+                    message: scrub(&format!("POST {} {kind}: {e}", self.shown_url), &self.url),
                     retryable: true,
                 })
             }

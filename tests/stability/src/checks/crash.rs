@@ -46,7 +46,7 @@ fn opts(dir: &Path) -> StartOpts {
     let mut o = StartOpts::new("crash", dir)
         .set("MICROCLAW_METRICS__FLUSH_INTERVAL_SECONDS", FLUSH_SECONDS)
         .set("MICROCLAW_AUTH__API_KEY_RATE_LIMIT_PER_MINUTE", 100000)
-        .set("MICROCLAW_SESSIONS__MAX_INFLIGHT_PER_SESSION", 8);
+        .set("MICROCLAW_SESSIONS__MAX_QUEUED_PER_SESSION", 8);
     o.debug_log = true;
     o
 }

@@ -26,7 +26,10 @@ const CANARY_MAX_MS: u64 = 2000;
 pub async fn run(env: &Env) -> CheckResult {
     let dir = env.data_dir("hostile-bridge");
     let admin = cli::create_key(env, &dir, "hostile-admin", "operator.admin").await?;
-    let mut o = StartOpts::new("hostile-bridge", &dir);
+    // The per-key limit counts bridge requests too: off here, so the floods test the frame
+    // handling, not the limiter (the throttle checks cover that).
+    let mut o = StartOpts::new("hostile-bridge", &dir)
+        .set("MICROCLAW_AUTH__API_KEY_RATE_LIMIT_PER_MINUTE", 0);
     o.debug_log = true;
     let server = Server::start(env, &o).await?;
     let addr = server.addr;

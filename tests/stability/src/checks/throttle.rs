@@ -1,5 +1,6 @@
-//! Promise 2: throttles recover. Over the limit → 429 / RATE_LIMITED with a retry hint; after
-//! that long the same request succeeds. Login, per-key and per-session limits.
+//! Promise 2: throttles recover. Over the limit → 429 / RATE_LIMITED (503 / UNAVAILABLE for a
+//! full session queue) with a retry hint; after that long the same request succeeds. Login,
+//! per-key and per-session-queue limits.
 
 use crate::bridge::{is_terminal, Conn};
 use crate::cli;
@@ -17,7 +18,7 @@ const KEY_LIMIT: u64 = 10;
 pub async fn run(env: &Env) -> Vec<(&'static str, CheckResult, f64)> {
     let names = [
         "throttle_login_recovers",
-        "throttle_session_inflight_recovers",
+        "throttle_session_queue_recovers",
         "throttle_api_key_recovers",
     ];
     let dir = env.data_dir("throttle");
@@ -29,7 +30,7 @@ pub async fn run(env: &Env) -> Vec<(&'static str, CheckResult, f64)> {
         let mut o = StartOpts::new("throttle", &dir)
             .set("MICROCLAW_AUTH__LOGIN_WINDOW_SECONDS", LOGIN_WINDOW)
             .set("MICROCLAW_AUTH__API_KEY_RATE_LIMIT_PER_MINUTE", KEY_LIMIT)
-            .set("MICROCLAW_SESSIONS__MAX_INFLIGHT_PER_SESSION", 1);
+            .set("MICROCLAW_SESSIONS__MAX_QUEUED_PER_SESSION", 1);
         o.debug_log = true;
         let server = Server::start(env, &o).await?;
         Ok::<_, String>((server, admin, reader, other))
@@ -53,7 +54,7 @@ pub async fn run(env: &Env) -> Vec<(&'static str, CheckResult, f64)> {
     let t = Instant::now();
     out.push((
         names[1],
-        session_inflight_recovers(&server, &admin).await,
+        session_queue_recovers(&server, &admin).await,
         t.elapsed().as_secs_f64(),
     ));
     let t = Instant::now();
@@ -73,7 +74,8 @@ fn retry_after(r: &Resp) -> Result<u64, String> {
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| {
             format!(
-                "429 without a numeric Retry-After header: {}",
+                "{} without a numeric Retry-After header: {}",
+                r.status,
                 short(&r.text)
             )
         })
@@ -146,9 +148,10 @@ async fn login_recovers(env: &Env, server: &Server) -> CheckResult {
     ))
 }
 
-/// Catches: a per-session limit that is not enforced, or whose slot is never released when
-/// the run ends (the session stays blocked).
-async fn session_inflight_recovers(server: &Server, admin: &str) -> CheckResult {
+/// Catches: a per-session queue bound that is not enforced (decisions.md: one active run per
+/// session, at most `sessions.max_queued_per_session` messages waiting behind it, beyond that
+/// UNAVAILABLE with a retry hint), or a queue that never drains (the session stays blocked).
+async fn session_queue_recovers(server: &Server, admin: &str) -> CheckResult {
     let mut conn = Conn::connect(server.addr, admin, 4).await?;
     let first = conn
         .call(
@@ -160,21 +163,39 @@ async fn session_inflight_recovers(server: &Server, admin: &str) -> CheckResult 
         .as_str()
         .ok_or("chat.send payload has no runId")?
         .to_string();
+    let queued = conn
+        .call(
+            "chat.send",
+            json!({"sessionKey": "throttled", "message": "/echo queued"}),
+        )
+        .await
+        .map_err(|e| {
+            format!("a 2nd message on a busy session with a queue of 1 was not queued: {e}")
+        })?;
+    if queued["status"] != "accepted" {
+        return Err(format!(
+            "a 2nd message behind the active run was acknowledged {queued}, expected status \"accepted\" (queued)"
+        ));
+    }
+    let queued_id = queued["runId"]
+        .as_str()
+        .ok_or("the queued chat.send payload has no runId")?
+        .to_string();
     let res = conn
         .request(
             "chat.send",
-            json!({"sessionKey": "throttled", "message": "/echo second"}),
+            json!({"sessionKey": "throttled", "message": "/echo third"}),
             Duration::from_secs(10),
         )
         .await?;
-    if res["ok"] == true || res["error"]["code"] != "RATE_LIMITED" {
+    if res["ok"] == true || res["error"]["code"] != "UNAVAILABLE" {
         return Err(format!(
-            "a 2nd run on a session limited to 1 was not refused with RATE_LIMITED: {res}"
+            "a 3rd message with the session's queue of 1 full was not refused with UNAVAILABLE: {res}"
         ));
     }
     if res["error"]["retryable"] != true || !res["error"]["retryAfterMs"].is_u64() {
         return Err(format!(
-            "RATE_LIMITED without retryable/retryAfterMs: {}",
+            "UNAVAILABLE without retryable/retryAfterMs: {}",
             res["error"]
         ));
     }
@@ -186,22 +207,25 @@ async fn session_inflight_recovers(server: &Server, admin: &str) -> CheckResult 
             &json!({"session_key": "throttled", "message": "/echo http"}),
         )
         .await?;
-    if r.status != 429 {
+    if r.status != 503 {
         return Err(format!(
-            "POST /api/send on the busy session answered {}, expected 429: {}",
+            "POST /api/send on the session with a full queue answered {}, expected 503: {}",
             r.status,
             short(&r.text)
         ));
     }
     retry_after(&r)?;
-    let end = conn
-        .wait_event(|e| is_terminal(e, &run_id), Duration::from_secs(10))
-        .await?;
-    if end["payload"]["state"] != "final" {
-        return Err(format!(
-            "the /slow run ended as {}, expected final",
-            end["payload"]["state"]
-        ));
+    for (id, what) in [(&run_id, "the /slow run"), (&queued_id, "the queued run")] {
+        let end = conn
+            .wait_event(|e| is_terminal(e, id), Duration::from_secs(10))
+            .await
+            .map_err(|e| format!("{what}: {e}"))?;
+        if end["payload"]["state"] != "final" {
+            return Err(format!(
+                "{what} ended as {}, expected final",
+                end["payload"]["state"]
+            ));
+        }
     }
     let again = conn
         .request(
@@ -213,11 +237,11 @@ async fn session_inflight_recovers(server: &Server, admin: &str) -> CheckResult 
     conn.close().await;
     if again["ok"] != true {
         return Err(format!(
-            "after the run ended the session still refuses runs: {}",
+            "after the queue drained the session still refuses messages: {}",
             again["error"]
         ));
     }
-    Ok("2nd run refused while busy; accepted after the first ended".into())
+    Ok("2nd message queued, 3rd refused UNAVAILABLE (bridge) / 503 (HTTP) while busy; accepted after the queue drained".into())
 }
 
 /// Catches: a per-key limit that is global (throttles other keys), never resets, or answers

@@ -1,0 +1,74 @@
+//! Access that holds for the whole life of a connection (engine-core issue, item 4): every
+//! request is charged against the key's rate limit (RATE_LIMITED, the socket stays open) and
+//! the credential is rechecked on every request, every [`RECHECK_EVERY`] and on each
+//! revocation event; a credential that is no longer valid closes the socket with 1008.
+
+use super::errors::BridgeError;
+use super::frames::Request;
+use super::methods::MethodCtx;
+use super::outbound_queue::{Outbound, CLOSE_POLICY};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The close reason when the credential behind a connection is gone.
+pub const REVOKED_REASON: &str = "credential revoked or expired";
+
+/// How often an idle connection's credential is rechecked (the check is cached briefly, so a
+/// change made by another process is seen within about this long plus the cache lifetime).
+pub const RECHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// Charges one request to the principal's rate limit; false (after answering RATE_LIMITED
+/// with `retryAfterMs`) when it is over.
+pub fn charge(ctx: &MethodCtx, out: &Outbound, req: &Request) -> bool {
+    match ctx.engine.charge_request(&ctx.principal) {
+        Ok(()) => true,
+        Err(e) => {
+            out.respond(ctx.proto, &req.id, Err(BridgeError::Op(e)));
+            false
+        }
+    }
+}
+
+/// Rechecks the credential; false (after queueing close 1008) when it is no longer valid.
+pub async fn recheck(ctx: &MethodCtx, out: &Outbound) -> bool {
+    match ctx.engine.recheck_principal(&ctx.principal).await {
+        Ok(()) => true,
+        Err(e) if e.code == microclaw_core::ErrorCode::Unauthorized => {
+            tracing::info!("bridge connection closed: {}", e.message);
+            out.close(CLOSE_POLICY, REVOKED_REASON);
+            false
+        }
+        Err(e) => {
+            // The store could not answer (busy, shutting down): not a verdict on the key.
+            tracing::debug!("credential recheck failed: {e}");
+            true
+        }
+    }
+}
+
+/// The connection's background recheck: every [`RECHECK_EVERY`], and at once when `poke`
+/// is notified (a key or login session was revoked somewhere). It runs on its own task so a
+/// slow store never stalls the connection's event loop; abort it when the connection ends.
+pub fn spawn_rechecker(
+    ctx: Arc<MethodCtx>,
+    out: Outbound,
+    poke: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(RECHECK_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        let done = out.writer_done();
+        loop {
+            tokio::select! {
+                _ = done.cancelled() => return,
+                _ = every.tick() => {}
+                _ = poke.notified() => {}
+            }
+            if out.is_closing() || !recheck(&ctx, &out).await {
+                return;
+            }
+        }
+    })
+}
