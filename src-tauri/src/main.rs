@@ -25,13 +25,19 @@ mod window;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tao=warn,wry=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    {
+        // stderr and the process log ring (`logs.tail`, `GET /api/logs`).
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tao=warn,wry=warn"));
+        let ring = microclaw_engine::log_ring::install_process_ring();
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(microclaw_engine::log_ring::LogRingLayer::new(ring))
+            .init();
+    }
 
     // One runtime for Tauri and the engine.
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -26,6 +26,8 @@ pub struct AgentRequest {
     pub thinking_level: ThinkingLevel,
     /// A model override (e.g. from `sessions.spawn`); `None` = the agent's own model.
     pub model: Option<String>,
+    /// Where an agent reports its tool calls (the run's `agent` tool stream); `None` = nobody.
+    pub tool_events: Option<crate::run_agent_events::ToolEvents>,
 }
 
 /// What a finished agent turn consumed.

@@ -71,6 +71,8 @@ pub(crate) struct Core {
     /// Runs begun since start (drives the periodic prune).
     pub(crate) begun: AtomicU64,
     sink: Mutex<Option<SessionsSink>>,
+    /// Where every run's `agent` events go (set once by the engine).
+    pub(crate) agent_sink: std::sync::OnceLock<crate::run_agent_events::AgentEventSink>,
 }
 
 /// Starts and tracks runs. Cheap to share (`Arc`).
@@ -103,6 +105,7 @@ impl RunRegistry {
             retention_ms: days.saturating_mul(86_400_000),
             begun: AtomicU64::new(0),
             sink: Mutex::new(None),
+            agent_sink: std::sync::OnceLock::new(),
         };
         Arc::new(RunRegistry {
             core: Arc::new(core),
@@ -114,6 +117,11 @@ impl RunRegistry {
         *self.core.sink.lock() = Some(sink);
     }
 
+    /// Where every run's `agent` events go (the first sink set wins).
+    pub fn set_agent_event_sink(&self, sink: crate::run_agent_events::AgentEventSink) {
+        let _ = self.core.agent_sink.set(sink);
+    }
+
     pub fn agents(&self) -> &AgentSet {
         &self.core.agents
     }
@@ -123,10 +131,16 @@ impl RunRegistry {
         self.core.events.subscribe()
     }
 
+    /// Sends `ev` to every chat subscriber as if a run had emitted it (`chat.inject`'s final).
+    pub fn publish(&self, ev: ChatEvent) {
+        // No receivers is fine: nobody is connected.
+        let _ = self.core.events.send(ev);
+    }
+
     /// Starts the run now (its user message and run row stored before this returns) or queues
     /// it behind the session's active run; see [`StartOutcome::status`] and the release gate.
     pub async fn start(&self, req: StartRun) -> Result<StartOutcome> {
-        crate::run_start::start(&self.core, req).await
+        crate::run_start::start(&self.core, req, Default::default()).await
     }
 
     /// Aborts the session's active run, or only `run_id` when given (active or queued);
@@ -240,13 +254,14 @@ impl RunRegistry {
     }
 
     /// Waits for the run's outcome (a queued run's too). `None` for an unknown run (or one
-    /// that ended too long ago to be remembered: the last few hundred outcomes are kept).
+    /// that ended too long ago to be remembered: snapshots are kept ~10 minutes, at most
+    /// 5,000).
     pub async fn wait(&self, run_id: &str) -> Option<RunOutcome> {
         let mut rx = {
             let st = self.core.state.lock();
             match st.runs.get(run_id) {
                 Some(r) => r.done.clone(),
-                None => return st.recent_outcome(run_id),
+                None => return st.recent_outcome(run_id, self.core.clock.now_ms()),
             }
         };
         let outcome = rx.wait_for(Option::is_some).await.ok()?;

@@ -7,7 +7,7 @@ use crate::agent::{Agent, AgentRequest};
 use crate::run_registry::{Core, HISTORY_MESSAGES, PRUNE_EVERY, QUEUE_RETRY_MS};
 use crate::run_state::{Queued, RunEntry, RunHandle};
 use crate::run_task::{drive, RunCtx};
-use crate::run_types::{QueueMode, RunOutcome, StartOutcome, StartRun, StartStatus};
+use crate::run_types::{QueueMode, RunOptions, RunOutcome, StartOutcome, StartRun, StartStatus};
 use crate::run_unstarted::{end_unstarted, end_unstarted_silently};
 use microclaw_core::{normalize_session_key, Error, Result};
 use microclaw_store::RunBegin;
@@ -19,12 +19,16 @@ use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 enum Placed {
-    Start(Queued),
+    Start(Box<Queued>),
     Queued(usize),
     Existing(StartOutcome),
 }
 
-pub(crate) async fn start(core: &Arc<Core>, req: StartRun) -> Result<StartOutcome> {
+pub(crate) async fn start(
+    core: &Arc<Core>,
+    req: StartRun,
+    opts: RunOptions,
+) -> Result<StartOutcome> {
     let key = normalize_session_key(Some(&req.session_key))?;
     if req.message.trim().is_empty() {
         return Err(Error::invalid("message must be a non-empty string"));
@@ -53,7 +57,10 @@ pub(crate) async fn start(core: &Arc<Core>, req: StartRun) -> Result<StartOutcom
         None => None,
     };
     let fallback = core.agents.resolve(None)?;
-    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let run_id = opts
+        .run_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let (done_tx, done_rx) = watch::channel(None);
     let (gate_tx, gate_rx) = oneshot::channel();
     let q = Queued {
@@ -63,6 +70,7 @@ pub(crate) async fn start(core: &Arc<Core>, req: StartRun) -> Result<StartOutcom
             idempotency_key: idem,
             ..req
         },
+        opts,
         agent,
         fallback,
         handle: RunHandle {
@@ -84,7 +92,7 @@ pub(crate) async fn start(core: &Arc<Core>, req: StartRun) -> Result<StartOutcom
         Placed::Existing(out) => Ok(out),
         Placed::Queued(pos) => Ok(outcome(StartStatus::Accepted, pos)),
         Placed::Start(q) => {
-            launch(core.clone(), q, false).await?;
+            launch(core.clone(), *q, false).await?;
             Ok(outcome(StartStatus::Started, 0))
         }
     }
@@ -131,6 +139,15 @@ fn place(core: &Core, q: Queued, done: watch::Receiver<Option<RunOutcome>>) -> R
             return Ok(Placed::Existing(out));
         }
     }
+    if let Some(r) = st.runs.get(&q.run_id) {
+        // A caller-chosen run id (OpenClaw's idempotencyKey) already live: that run.
+        let status = if r.active {
+            StartStatus::Started
+        } else {
+            StartStatus::Accepted
+        };
+        return Ok(Placed::Existing(existing(q.run_id.clone(), status)));
+    }
     let lane = st.lanes.entry(key.clone()).or_default();
     let busy = lane.active.is_some() || !lane.queue.is_empty();
     let start_now = !busy && st.active_count < core.max_active;
@@ -170,7 +187,7 @@ fn place(core: &Core, q: Queued, done: watch::Receiver<Option<RunOutcome>>) -> R
     if start_now {
         lane.active = Some(q.run_id.clone());
         st.active_count += 1;
-        return Ok(Placed::Start(q));
+        return Ok(Placed::Start(Box::new(q)));
     }
     if interrupt {
         if let Some(active) = lane.active.as_ref().and_then(|id| st.runs.get(id)) {
@@ -263,10 +280,19 @@ pub(crate) async fn launch(core: Arc<Core>, q: Queued, announce: bool) -> Result
         .timeout_secs
         .filter(|s| *s > 0)
         .unwrap_or(core.default_timeout_secs);
+    let (tool_events, tool_rx) = crate::run_agent_events::ToolEvents::channel();
+    let model = q
+        .opts
+        .model
+        .clone()
+        .unwrap_or_else(|| agent.model().to_string());
     let ctx = RunCtx {
         run_id: q.run_id.clone(),
         session_key: key.clone(),
         generation: begun.generation,
+        model,
+        started_at_ms: core.clock.now_ms(),
+        tool_rx: Some(tool_rx),
         agent,
         request: AgentRequest {
             run_id: q.run_id,
@@ -277,8 +303,9 @@ pub(crate) async fn launch(core: Arc<Core>, q: Queued, announce: bool) -> Result
                 .into_iter()
                 .map(|m| (m.role, m.text))
                 .collect(),
-            thinking_level: begun.thinking_level,
-            model: None,
+            thinking_level: q.opts.thinking.unwrap_or(begun.thinking_level),
+            model: q.opts.model,
+            tool_events: Some(tool_events),
         },
         timeout: (timeout_secs > 0).then(|| Duration::from_secs(timeout_secs)),
         timeout_secs,

@@ -3,16 +3,14 @@
 //! waiting for a slot under the global cap.
 
 use crate::agent::Agent;
-use crate::run_types::{RunOutcome, StartRun};
+use crate::run_snapshots::RunSnapshots;
+use crate::run_types::{RunOptions, RunOutcome, StartRun};
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
-
-/// Finished outcomes kept for `wait` after the run has ended.
-const RECENT_OUTCOMES: usize = 512;
 
 /// What every run (queued or active) shares with its task.
 #[derive(Clone)]
@@ -40,6 +38,7 @@ pub(crate) struct Queued {
     pub(crate) run_id: String,
     /// Normalized session key, trimmed idempotency key.
     pub(crate) req: StartRun,
+    pub(crate) opts: RunOptions,
     /// An explicitly requested agent; else the session's stored agent, else `fallback`.
     pub(crate) agent: Option<Arc<dyn Agent>>,
     pub(crate) fallback: Arc<dyn Agent>,
@@ -61,7 +60,8 @@ pub(crate) struct State {
     /// (session key, idempotency key) → run id, for runs in flight (the store answers later).
     pub(crate) idem: HashMap<(String, String), String>,
     pub(crate) paused: HashSet<String>,
-    pub(crate) recent: VecDeque<RunOutcome>,
+    /// How finished runs ended (bounded by age, count and bytes).
+    pub(crate) snapshots: RunSnapshots,
     pub(crate) shutting_down: bool,
     pub(crate) lanes: HashMap<String, Lane>,
     /// Sessions with a queue and no active run, waiting for a slot (invariant: a key is here
@@ -81,19 +81,12 @@ impl State {
         Some(entry)
     }
 
-    pub(crate) fn remember(&mut self, outcome: RunOutcome) {
-        if self.recent.len() >= RECENT_OUTCOMES {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(outcome);
+    pub(crate) fn remember(&mut self, outcome: RunOutcome, now_ms: i64) {
+        self.snapshots.insert(outcome, now_ms);
     }
 
-    pub(crate) fn recent_outcome(&self, run_id: &str) -> Option<RunOutcome> {
-        self.recent
-            .iter()
-            .rev()
-            .find(|o| o.run_id == run_id)
-            .cloned()
+    pub(crate) fn recent_outcome(&self, run_id: &str, now_ms: i64) -> Option<RunOutcome> {
+        self.snapshots.get(run_id, now_ms).map(|o| (*o).clone())
     }
 
     /// Sessions with an active run.

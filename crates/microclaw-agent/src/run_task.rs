@@ -1,9 +1,10 @@
 //! One run from release to terminal event: drives the agent, emits coalesced `chat` deltas in
-//! order, enforces the timeout, persists the reply (only into the generation the run started
+//! order (and the run's `agent` events beside them), enforces the timeout, persists the reply (only into the generation the run started
 //! in), records the run's metrics exactly once and hands the session's slot to the next run.
 
 use crate::agent::{estimate_tokens, Agent, AgentRequest, AgentUsage};
 use crate::delta_coalescer::Coalescer;
+use crate::run_agent_events::{AgentEventData, AgentStream, ToolEvent};
 use crate::run_registry::{Core, REASON_ABORTED};
 use crate::run_state::RunHandle;
 use crate::run_types::{ChatEvent, ChatState, RunOutcome, StopReason};
@@ -25,6 +26,12 @@ pub(crate) struct RunCtx {
     pub(crate) session_key: String,
     /// The session generation the run began in (its reply is appended only while current).
     pub(crate) generation: String,
+    /// The model the run talks to (an override, or the agent's own).
+    pub(crate) model: String,
+    /// Registry-clock ms when the run began.
+    pub(crate) started_at_ms: i64,
+    /// The agent's tool calls (taken by the run loop).
+    pub(crate) tool_rx: Option<mpsc::UnboundedReceiver<ToolEvent>>,
     pub(crate) agent: Arc<dyn Agent>,
     pub(crate) request: AgentRequest,
     pub(crate) timeout: Option<Duration>,
@@ -59,9 +66,15 @@ struct Emitter<'a> {
     seq: u32,
     co: Coalescer,
     first_token: bool,
+    agent: AgentStream,
 }
 
 impl Emitter<'_> {
+    fn agent_event(&mut self, data: AgentEventData) {
+        let ts = self.core.clock.now_ms();
+        self.agent.emit(self.core.agent_sink.get(), ts, data);
+    }
+
     fn send(&mut self, mut ev: ChatEvent) {
         self.seq += 1;
         ev.seq = self.seq;
@@ -102,16 +115,20 @@ impl Emitter<'_> {
     fn flush(&mut self, now: Instant) {
         if let Some(d) = self.co.take(now) {
             let mut ev = self.blank(ChatState::Delta);
-            ev.delta = Some(d.chunk);
-            ev.text = d.cumulative;
+            ev.delta = Some(d.chunk.clone());
+            ev.text = d.cumulative.clone();
             ev.text_len = d.len;
             self.send(ev);
+            self.agent_event(AgentEventData::Assistant {
+                text: d.cumulative,
+                delta: d.chunk,
+            });
         }
     }
 }
 
 /// Waits for the release gate (or a cancel), runs the agent and finishes the run.
-pub(crate) async fn drive(core: Arc<Core>, ctx: RunCtx, gate: oneshot::Receiver<()>) {
+pub(crate) async fn drive(core: Arc<Core>, mut ctx: RunCtx, gate: oneshot::Receiver<()>) {
     tokio::select! {
         biased;
         _ = ctx.handle.cancel.cancelled() => {}
@@ -120,20 +137,48 @@ pub(crate) async fn drive(core: Arc<Core>, ctx: RunCtx, gate: oneshot::Receiver<
             tracing::warn!(run_id = %ctx.run_id, "start outcome held for {RELEASE_TIMEOUT:?} without release: starting the run anyway");
         }
     }
+    let tool_rx = ctx.tool_rx.take();
+    let agent = AgentStream {
+        run_id: ctx.run_id.clone(),
+        session_key: ctx.session_key.clone(),
+        session_id: Some(ctx.generation.clone()),
+        agent_id: ctx.agent.id().to_string(),
+        seq: 0,
+    };
     let mut em = Emitter {
         core: &core,
         ctx: &ctx,
         seq: 0,
         co: Coalescer::default(),
         first_token: false,
+        agent,
     };
-    let end = run_agent(&ctx, &mut em).await;
+    em.agent_event(AgentEventData::Start {
+        started_at: ctx.started_at_ms,
+    });
+    let end = run_agent(&ctx, &mut em, tool_rx).await;
     em.flush(Instant::now());
-    let (seq, text) = (em.seq, std::mem::take(&mut em.co.text));
-    finish(&core, ctx, seq, text, end).await;
+    let Emitter { seq, co, agent, .. } = em;
+    let text = co.text;
+    finish(&core, ctx, seq, text, end, agent).await;
 }
 
-async fn run_agent(ctx: &RunCtx, em: &mut Emitter<'_>) -> End {
+/// The next tool event, or never when the run has no tool channel (or it closed).
+async fn next_tool(rx: &mut Option<mpsc::UnboundedReceiver<ToolEvent>>) -> ToolEvent {
+    match rx {
+        Some(rx) => match rx.recv().await {
+            Some(ev) => ev,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+async fn run_agent(
+    ctx: &RunCtx,
+    em: &mut Emitter<'_>,
+    mut tool_rx: Option<mpsc::UnboundedReceiver<ToolEvent>>,
+) -> End {
     let (tx, mut rx) = mpsc::channel::<String>(CHUNK_BUFFER);
     let agent_cancel = ctx.handle.cancel.child_token();
     let mut handle = tokio::spawn(ctx.agent.run(ctx.request.clone(), tx, agent_cancel.clone()));
@@ -161,11 +206,23 @@ async fn run_agent(ctx: &RunCtx, em: &mut Emitter<'_>) -> End {
             _ = tokio::time::sleep_until(flush_at.unwrap_or(idle)), if flush_at.is_some() => {
                 em.flush(Instant::now());
             }
+            // Before chunks: an agent reports a tool event before the chunk that follows it.
+            tool = next_tool(&mut tool_rx) => {
+                // The text before the call goes out first, so the stream reads in order.
+                em.flush(Instant::now());
+                em.agent_event(tool.into());
+            }
             Some(chunk) = rx.recv() => em.chunk(chunk),
             joined = &mut handle => {
                 // The agent is done: take what it sent before returning.
                 while let Ok(chunk) = rx.try_recv() {
                     em.chunk(chunk);
+                }
+                if let Some(trx) = tool_rx.as_mut() {
+                    while let Ok(tool) = trx.try_recv() {
+                        em.flush(Instant::now());
+                        em.agent_event(tool.into());
+                    }
                 }
                 break match joined {
                     Ok(Ok(usage)) => End { state: ChatState::Final, error: None, stop: None, usage: Some(usage) },
@@ -196,7 +253,14 @@ fn reply_of(ctx: &RunCtx, end: &End, text: &str) -> Option<RunReply> {
     })
 }
 
-async fn finish(core: &Arc<Core>, ctx: RunCtx, seq: u32, text: String, end: End) {
+async fn finish(
+    core: &Arc<Core>,
+    ctx: RunCtx,
+    seq: u32,
+    text: String,
+    end: End,
+    mut agent: AgentStream,
+) {
     let now = core.clock.now_ms();
     let run_end = RunEnd {
         run_id: ctx.run_id.clone(),
@@ -243,14 +307,32 @@ async fn finish(core: &Arc<Core>, ctx: RunCtx, seq: u32, text: String, end: End)
         input_tokens,
         output_tokens,
         latency_ms,
+        agent_id: ctx.agent.id().to_string(),
+        provider: ctx.agent.provider().to_string(),
+        model: ctx.model.clone(),
+        session_id: Some(ctx.generation.clone()),
+        started_at: ctx.started_at_ms,
+        ended_at: now,
     };
     {
         let mut st = core.state.lock();
         st.remove_run(&ctx.run_id);
         st.end_active(&ctx.session_key, &ctx.run_id);
-        st.remember(outcome.clone());
+        st.remember(outcome.clone(), now);
     }
     core.publish_active_sessions();
+    // The lifecycle end goes out before waiters (the `agent` final frame) learn the outcome.
+    agent.emit(
+        core.agent_sink.get(),
+        now,
+        AgentEventData::End {
+            started_at: Some(ctx.started_at_ms),
+            ended_at: now,
+            state: end.state,
+            error: end.error.clone(),
+            stop_reason: end.stop,
+        },
+    );
     ctx.done.send_replace(Some(outcome));
     let ev = ChatEvent {
         run_id: ctx.run_id.clone(),

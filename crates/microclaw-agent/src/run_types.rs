@@ -214,6 +214,40 @@ pub struct RunOutcome {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub latency_ms: u64,
+    /// The agent that ran it ("" for a run that never started without an explicit agent).
+    pub agent_id: String,
+    pub provider: String,
+    pub model: String,
+    /// The session generation (`sessionId`) the run began in; None when it never began.
+    pub session_id: Option<String>,
+    /// Registry-clock ms: when the run was placed or began, and when it ended.
+    pub started_at: i64,
+    pub ended_at: i64,
+}
+
+/// Extras for [`crate::RunRegistry::start_with`] (OpenClaw's `agent` method).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The run id to use (OpenClaw: the `idempotencyKey`); `None` → a fresh uuid. A run id
+    /// already live in the registry answers with that run (`existing`).
+    pub run_id: Option<String>,
+    /// A thinking level for this run only (else the session's).
+    pub thinking: Option<microclaw_core::ThinkingLevel>,
+    /// A model override handed to the agent (else the agent's own model).
+    pub model: Option<String>,
+}
+
+/// Where a run stands, for `agent.wait`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunLookup {
+    /// Ended; its snapshot (kept ~10 minutes).
+    Finished(std::sync::Arc<RunOutcome>),
+    /// Running now.
+    Active,
+    /// Waiting in its session's queue (or for a global slot).
+    Queued,
+    /// Never seen, or ended too long ago.
+    Unknown,
 }
 
 /// A run that is in flight (for listings).

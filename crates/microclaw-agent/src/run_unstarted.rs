@@ -1,7 +1,9 @@
 //! Runs that never started: queued messages dropped by kill/delete/abort/shutdown, and runs
 //! whose begin write was skipped (cancelled first) or failed. Each ends with an outcome for
-//! `wait` and one terminal `chat` event (after its release gate); nothing is stored.
+//! `wait` and one terminal `chat` event and one `agent` lifecycle event (after its release
+//! gate); nothing is stored.
 
+use crate::run_agent_events::{AgentEventData, AgentStream};
 use crate::run_registry::Core;
 use crate::run_start::pump;
 use crate::run_state::Queued;
@@ -64,6 +66,7 @@ fn finish_unstarted(core: &Arc<Core>, q: Queued, state: ChatState, message: Stri
         ChatState::Error => StopReason::Error,
         _ => StopReason::Aborted,
     };
+    let now = core.clock.now_ms();
     let outcome = RunOutcome {
         run_id: q.run_id.clone(),
         session_key: q.req.session_key.clone(),
@@ -75,8 +78,32 @@ fn finish_unstarted(core: &Arc<Core>, q: Queued, state: ChatState, message: Stri
         input_tokens: 0,
         output_tokens: 0,
         latency_ms: 0,
+        agent_id: q
+            .agent
+            .as_ref()
+            .map(|a| a.id().to_string())
+            .unwrap_or_default(),
+        provider: String::new(),
+        model: String::new(),
+        session_id: None,
+        started_at: now,
+        ended_at: now,
     };
-    core.state.lock().remember(outcome.clone());
+    let mut agent = AgentStream {
+        run_id: q.run_id.clone(),
+        session_key: q.req.session_key.clone(),
+        session_id: None,
+        agent_id: outcome.agent_id.clone(),
+        seq: 0,
+    };
+    let lifecycle = AgentEventData::End {
+        started_at: None,
+        ended_at: now,
+        state,
+        error: Some(message.clone()),
+        stop_reason: Some(stop_reason),
+    };
+    core.state.lock().remember(outcome.clone(), now);
     q.done.send_replace(Some(outcome));
     let ev = ChatEvent {
         run_id: q.run_id,
@@ -90,17 +117,20 @@ fn finish_unstarted(core: &Arc<Core>, q: Queued, state: ChatState, message: Stri
         stop_reason: Some(stop_reason),
     };
     let events = core.events.clone();
+    let sink = core.agent_sink.get().cloned();
     let gate = q.gate;
+    let emit = move || {
+        agent.emit(sink.as_ref(), now, lifecycle);
+        let _ = events.send(ev);
+    };
     match tokio::runtime::Handle::try_current() {
         Ok(rt) => {
             rt.spawn(async move {
                 let _ = tokio::time::timeout(RELEASE_TIMEOUT, gate).await;
-                let _ = events.send(ev);
+                emit();
             });
         }
         // Outside a runtime nobody can be holding a gate across an await: emit now.
-        Err(_) => {
-            let _ = events.send(ev);
-        }
+        Err(_) => emit(),
     }
 }

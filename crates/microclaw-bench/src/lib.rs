@@ -8,6 +8,7 @@
 //! - [`heavy_reads`]: `health` latency while clients loop the heaviest reads (issue 10), over
 //!   [`rpc`] (a bridge call that keeps the payload, an authenticated GET).
 //! - [`db_rows`]: row counts per table, to show a read path wrote nothing.
+//! - [`search_pages`]: search (FTS5 message text), list and history page latency (issue 17).
 //!
 //! Every figure is printed as a `key=value` line so the scripts in `scripts/bench/` can grep it.
 
@@ -20,6 +21,7 @@ pub mod idle;
 pub mod pipelined;
 pub mod proc_status;
 pub mod rpc;
+pub mod search_pages;
 pub mod seed;
 pub mod seed_metrics;
 pub mod sequential;

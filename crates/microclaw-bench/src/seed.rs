@@ -96,8 +96,30 @@ fn session_of(m: usize, plan: &SeedPlan) -> usize {
     }
 }
 
-fn text_of(m: usize) -> String {
-    format!("message {m}: the operator asked about deployment status, queue depth and logs")
+/// Distinct `kwNNNNN` words: each appears in every `KEYWORDS`-th message (spread over
+/// sessions), so a search for one is a selective hit page at any size.
+pub const KEYWORDS: usize = 20_000;
+/// Distinct `areaNN` words: each is in 1% of the messages (a broad search).
+pub const AREAS: usize = 100;
+
+/// The seeded text of message `m` (the search bench looks its words up).
+pub fn text_of(m: usize) -> String {
+    format!(
+        "message {m}: the operator asked about deployment status, queue depth and logs \
+         (ref {}, {})",
+        keyword_of(m),
+        area_of(m)
+    )
+}
+
+/// The `kwNNNNN` word in message `m`.
+pub fn keyword_of(m: usize) -> String {
+    format!("kw{:05}", m.wrapping_mul(7919) % KEYWORDS)
+}
+
+/// The `areaNN` word in message `m`.
+pub fn area_of(m: usize) -> String {
+    format!("area{:02}", m % AREAS)
 }
 
 const EPOCH_MS: i64 = 1_700_000_000_000;

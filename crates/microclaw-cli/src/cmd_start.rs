@@ -65,12 +65,17 @@ pub async fn run(a: StartArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Logs go to stderr and to the process log ring (`logs.tail`, `GET /api/logs`).
 fn init_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("MICROCLAW_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,microclaw=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let ring = microclaw_engine::log_ring::install_process_ring();
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(microclaw_engine::log_ring::LogRingLayer::new(ring))
         .try_init();
 }
 

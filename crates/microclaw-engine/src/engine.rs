@@ -48,6 +48,8 @@ pub struct Engine {
     self_ref: Weak<Engine>,
     /// The file `PUT /api/config` writes (default `<data_dir>/microclaw.toml`).
     config_file: Mutex<PathBuf>,
+    /// The recent log lines `logs.tail` reads (the process ring when a binary installed one).
+    log_ring: Arc<crate::log_ring::LogRing>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -82,6 +84,9 @@ impl Engine {
         let (events, _) = broadcast::channel(1024);
         let presence = Presence::new(events.clone());
         let config_file = data_dir.join(CONFIG_FILE_NAME);
+        let log_ring = crate::log_ring::process_ring()
+            .unwrap_or_else(|| crate::log_ring::LogRing::from_config(&config.logging));
+        log_ring.set_limits(config.logging.ring_lines, config.logging.ring_bytes);
         let engine = Arc::new_cyclic(|weak: &Weak<Engine>| {
             let agents =
                 crate::ops::agent_tools::build_agent_set(&config, weak.clone(), metrics.clone());
@@ -94,7 +99,15 @@ impl Engine {
             );
             let sessions_changed = events.clone();
             runs.set_sessions_sink(Arc::new(move |key, reason| {
-                let _ = sessions_changed.send(EngineEvent::SessionsChanged { key, reason });
+                let _ = sessions_changed.send(EngineEvent::SessionsChanged {
+                    key,
+                    reason,
+                    row: None,
+                });
+            }));
+            let agent_events = events.clone();
+            runs.set_agent_event_sink(Arc::new(move |ev| {
+                let _ = agent_events.send(EngineEvent::Agent(ev));
             }));
             Engine {
                 launch_token: format!("mlt_{}", crate::auth::random_hex(24)),
@@ -115,6 +128,7 @@ impl Engine {
                 metrics_task: Mutex::new(None),
                 self_ref: weak.clone(),
                 config_file: Mutex::new(config_file),
+                log_ring,
             }
         });
         Ok(engine)
@@ -147,6 +161,10 @@ impl Engine {
     /// The config file this engine was started from (where config updates are written).
     pub fn config_file(&self) -> PathBuf {
         self.config_file.lock().clone()
+    }
+    /// The ring of recent log lines (`logs.tail`).
+    pub fn log_ring(&self) -> &Arc<crate::log_ring::LogRing> {
+        &self.log_ring
     }
     pub fn set_config_file(&self, path: PathBuf) {
         *self.config_file.lock() = path;

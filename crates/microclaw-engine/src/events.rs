@@ -4,8 +4,14 @@ use serde_json::Value;
 
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
-    /// `sessions.changed` with reason created | updated | deleted | forked | reset.
-    SessionsChanged { key: String, reason: &'static str },
+    /// `sessions.changed` with reason created | updated | deleted | forked | reset; `row` is the
+    /// session after the change when the emitter has it (its fields ride along flat, as
+    /// OpenClaw's subscribers read them).
+    SessionsChanged {
+        key: String,
+        reason: &'static str,
+        row: Option<std::sync::Arc<microclaw_store::SessionRow>>,
+    },
     /// An SLO alert started or cleared (`slo.alert` payload).
     SloAlert(Value),
     /// An operator connection joined or left.
@@ -18,4 +24,14 @@ pub enum EngineEvent {
     KeyRevoked { key_id: i64 },
     /// A login session was revoked (logout, password change).
     LoginSessionRevoked { id_hash: String },
+    /// One OpenClaw `agent` event of a run (lifecycle, assistant, tool).
+    Agent(std::sync::Arc<microclaw_agent::AgentEvent>),
+    /// A device waits for approval (`device.pair.requested`: the pending-request record).
+    DevicePairRequested(Value),
+    /// A pairing request was settled (`device.pair.resolved {requestId, deviceId, decision, ts}`).
+    DevicePairResolved(Value),
+    /// The device list changed otherwise (`device.pair.changed {}`: refetch).
+    DevicePairChanged,
+    /// A device was removed or revoked: its open bridge connections must close.
+    DeviceAccessEnded { device_id: String },
 }

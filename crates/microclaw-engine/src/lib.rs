@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 mod engine;
 pub mod events;
+pub mod log_ring;
 pub mod ops;
 pub mod presence;
 pub mod principal;

@@ -49,18 +49,23 @@ async fn flood_presence_until_dropping(srv: &TestServer) {
     panic!("no event was dropped for a client that does not read");
 }
 
-/// Every frame until the terminal `chat` event of `run_id` (or the close), in order.
+/// Every frame until the terminal `chat` event of `run_id` and its `agent` lifecycle end (the
+/// run's last event), or the close, in order.
 async fn read_until_terminal(c: &mut Client, run_id: &str) -> (Vec<Value>, Option<Option<u16>>) {
     let mut frames = Vec::new();
+    let (mut seen_final, mut seen_end) = (false, false);
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         match c.next_frame().await {
             Frame::Json(v) => {
-                let done = v["event"] == "chat"
-                    && v["payload"]["runId"] == run_id
-                    && v["payload"]["state"] != "delta";
+                let of_run = v["payload"]["runId"] == run_id;
+                seen_final |= of_run && v["event"] == "chat" && v["payload"]["state"] != "delta";
+                seen_end |= of_run
+                    && v["event"] == "agent"
+                    && v["payload"]["stream"] == "lifecycle"
+                    && v["payload"]["data"]["phase"] != "start";
                 frames.push(v);
-                if done {
+                if seen_final && seen_end {
                     return (frames, None);
                 }
             }
@@ -103,7 +108,10 @@ async fn a_lagging_client_sees_a_seq_gap_and_still_gets_the_final() {
         closed, None,
         "the connection stays open: only droppable events were lost"
     );
-    let fin = frames.last().unwrap();
+    let fin = frames
+        .iter()
+        .rfind(|f| f["event"] == "chat" && f["payload"]["runId"] == run_id)
+        .unwrap();
     assert_eq!(fin["payload"]["state"], "final");
     let missing = missing_seqs(&frames);
     assert!(missing > 0, "the dropped events show as a seq gap");
@@ -190,6 +198,7 @@ async fn a_flood_of_in_flight_requests_does_not_stop_event_delivery() {
     srv.engine.emit(EngineEvent::SessionsChanged {
         key: "flood-probe".into(),
         reason: "updated",
+        row: None,
     });
     let mut answered_first = 0;
     loop {
@@ -218,7 +227,8 @@ async fn a_flood_of_in_flight_requests_does_not_stop_event_delivery() {
 
 #[tokio::test]
 async fn no_event_larger_than_max_payload_is_sent() {
-    let srv = start_with(|c| c.server.max_payload_bytes = 4096).await;
+    // Big enough for hello-ok (it lists every method), small enough for a large presence list.
+    let srv = start_with(|c| c.server.max_payload_bytes = 16 * 1024).await;
     let key = srv.rw_key();
     let (mut watcher, _) = srv.client_v4(&key).await;
     let before = dropped(&srv);
@@ -228,7 +238,7 @@ async fn no_event_larger_than_max_payload_is_sent() {
         let mut o = srv.raw().await;
         o.read_challenge().await;
         let mut params = openclaw_connect(&key, None);
-        params["client"]["displayName"] = json!(name.repeat(2500));
+        params["client"]["displayName"] = json!(name.repeat(9000));
         assert_eq!(o.connect(params).await["ok"], true);
         others.push(o);
     }
@@ -240,6 +250,7 @@ async fn no_event_larger_than_max_payload_is_sent() {
     srv.engine.emit(EngineEvent::SessionsChanged {
         key: "after-presence".into(),
         reason: "updated",
+        row: None,
     });
     // The first tick (seq 1) was read by client_v4.
     let mut seqs = vec![1];

@@ -158,6 +158,40 @@ impl Store {
         })
     }
 
+    /// Appends one message to an existing session (None when the session is unknown: nothing
+    /// is created). `chat.inject` uses it.
+    pub fn message_append_existing(
+        &self,
+        key: &str,
+        role: &str,
+        text: &str,
+        now: i64,
+    ) -> Result<Option<MessageRow>> {
+        check_role(role)?;
+        self.write(&format!("appending a message to session '{key}'"), |c| {
+            let Some(row) = get_by_key(c, key)? else {
+                return Ok(None);
+            };
+            let m = NewMessage {
+                role,
+                text,
+                stop_reason: None,
+                error_message: None,
+                now,
+            };
+            let id = insert_message(c, row.id, &m)?;
+            Ok(Some(MessageRow {
+                id,
+                session_key: key.to_string(),
+                role: role.to_string(),
+                text: text.to_string(),
+                created_at: now,
+                stop_reason: None,
+                error_message: None,
+            }))
+        })
+    }
+
     /// The `limit` newest messages with id < `before` (or the newest `limit`), oldest first,
     /// plus whether older ones exist. None when the session is unknown.
     pub fn messages_page(

@@ -31,6 +31,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_session_generation",
         include_str!("migrations/0007_session_generation.sql"),
     ),
+    (
+        "0008_device_pairing",
+        include_str!("migrations/0008_device_pairing.sql"),
+    ),
+    (
+        "0009_message_search",
+        include_str!("migrations/0009_message_search.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

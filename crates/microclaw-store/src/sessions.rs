@@ -29,6 +29,10 @@ pub struct SessionRow {
     /// The generation (a uuid): [`Store::session_reset`] replaces it, so a run that started in
     /// an earlier generation writes nothing into this one (reported as `sessionId`).
     pub session_id: String,
+    /// On a `sessions_list` search hit in message text: plain text around the match in the
+    /// newest matching message (None otherwise; never stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_snippet: Option<String>,
 }
 
 /// Fields to change; `None` leaves a field alone, `Some(None)` clears a nullable one.
@@ -69,6 +73,7 @@ pub(crate) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
         message_count: r.get(11)?,
         last_message_preview: r.get(12)?,
         session_id: r.get::<_, Option<String>>(13)?.unwrap_or_default(),
+        search_snippet: None,
     })
 }
 
@@ -110,20 +115,6 @@ pub(crate) fn insert_default(c: &Connection, key: &str, now: i64) -> Result<i64>
 /// A fresh session generation id (uuid v4, hyphenated).
 pub(crate) fn new_generation() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-/// `%`, `_` and `\` in a search term match literally (LIKE … ESCAPE '\').
-fn like_pattern(term: &str) -> String {
-    let mut p = String::with_capacity(term.len() + 2);
-    p.push('%');
-    for ch in term.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
-    }
-    p.push('%');
-    p
 }
 
 impl Store {
@@ -189,7 +180,9 @@ impl Store {
     }
 
     /// Newest `updated_at` first (ties: newest id first); `search` matches key or label as a
-    /// case-insensitive substring. Returns the page and the total number of matching rows.
+    /// case-insensitive substring, or message text through the FTS5 index (see
+    /// `message_search`; text hits carry `search_snippet`). Returns the page and the total
+    /// number of matching rows.
     pub fn sessions_list(&self, q: &ListQuery) -> Result<(Vec<SessionRow>, i64)> {
         let offset = i64::try_from(q.offset)
             .map_err(|_| Error::invalid(format!("offset {} is too large", q.offset)))?;
@@ -212,46 +205,7 @@ impl Store {
                     let rows = collect(&tx, &sql, params![q.limit, offset])?;
                     (rows, total)
                 }
-                Some(term) => {
-                    // One scan of the covering index yields the page and the total together.
-                    let sql = "SELECT id, count(*) OVER () FROM sessions \
-                         WHERE key LIKE ?1 ESCAPE '\\' OR label LIKE ?1 ESCAPE '\\' \
-                         ORDER BY updated_at DESC, id DESC LIMIT ?2 OFFSET ?3";
-                    let pattern = like_pattern(term);
-                    let hits = tx
-                        .prepare_cached(sql)
-                        .ctx("preparing the session search")?
-                        .query_map(params![pattern, q.limit, offset], |r| {
-                            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                        })
-                        .ctx("searching sessions")?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                        .ctx("reading session search hits")?;
-                    let total = match hits.first() {
-                        Some((_, total)) => *total,
-                        // Past the last match (or none at all): count separately.
-                        None => tx
-                            .query_row(
-                                "SELECT count(*) FROM sessions \
-                                 WHERE key LIKE ?1 ESCAPE '\\' OR label LIKE ?1 ESCAPE '\\'",
-                                [&pattern],
-                                |r| r.get(0),
-                            )
-                            .ctx("counting matching sessions")?,
-                    };
-                    let mut rows = Vec::with_capacity(hits.len());
-                    for (id, _) in hits {
-                        let row = tx
-                            .prepare_cached(&format!(
-                                "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"
-                            ))
-                            .ctx("preparing the session fetch")?
-                            .query_row([id], session_from_row)
-                            .ctx("reading a matching session")?;
-                        rows.push(row);
-                    }
-                    (rows, total)
-                }
+                Some(term) => crate::message_search::search_page(&tx, term, q.limit, offset)?,
             };
             tx.finish().ctx("ending the session list read")?;
             Ok((rows, total))

@@ -14,6 +14,7 @@ pub use wire::reasoning_effort;
 
 use crate::agent::{estimate_tokens, Agent, AgentRequest, AgentUsage, BoxFuture};
 use crate::chunk_stream::{send_chunk, StreamEnd};
+use crate::run_agent_events::ToolEvent;
 use http::{post_with_retries, Endpoint};
 use microclaw_core::config::AgentBackendConfig;
 use microclaw_core::{Error, Result};
@@ -185,6 +186,14 @@ impl Inner {
                 &turn.tool_calls,
             ));
             for call in &turn.tool_calls {
+                if let Some(ev) = &req.tool_events {
+                    ev.send(ToolEvent::Start {
+                        name: call.name.clone(),
+                        tool_call_id: call.id.clone(),
+                        args: serde_json::from_str(&call.arguments)
+                            .unwrap_or_else(|_| serde_json::Value::String(call.arguments.clone())),
+                    });
+                }
                 let res = run_tool(
                     provider,
                     &offered,
@@ -197,6 +206,15 @@ impl Inner {
                 .await;
                 usage.tool_calls += 1;
                 usage.tool_errors += u64::from(!res.ok);
+                if let Some(ev) = &req.tool_events {
+                    ev.send(ToolEvent::Result {
+                        name: call.name.clone(),
+                        tool_call_id: call.id.clone(),
+                        is_error: !res.ok,
+                        result: serde_json::from_str(&res.content)
+                            .unwrap_or_else(|_| serde_json::Value::String(res.content.clone())),
+                    });
+                }
                 if send_chunk(&out, res.transcript, &cancel).await != StreamEnd::Done {
                     return Err("cancelled".into());
                 }

@@ -174,6 +174,12 @@ async fn a_tool_call_round_trip_runs_the_tool_shows_it_and_feeds_the_result_back
     .await;
     let tools = Arc::new(RecordingTools::default());
     let f = openai_fixture(backend(&p, None), Some(tools.clone()));
+    let seen = Arc::new(parking_lot::Mutex::new(
+        Vec::<microclaw_agent::AgentEvent>::new(),
+    ));
+    let sink = seen.clone();
+    f.registry
+        .set_agent_event_sink(Arc::new(move |ev| sink.lock().push((*ev).clone())));
     let run = f
         .registry
         .start(StartRun {
@@ -184,6 +190,51 @@ async fn a_tool_call_round_trip_runs_the_tool_shows_it_and_feeds_the_result_back
     let run_id = run.unwrap().run_id.clone();
     let out = wait_outcome(&f.registry, &run_id).await;
     assert_eq!(out.state, ChatState::Final, "{:?}", out.error_message);
+    // The run's agent stream: lifecycle start, the tool call's start and result, the reply,
+    // lifecycle end; numbered from 1.
+    let evs = seen.lock().clone();
+    let kinds: Vec<String> = evs
+        .iter()
+        .map(|e| match &e.data {
+            microclaw_agent::AgentEventData::ToolStart {
+                name,
+                tool_call_id,
+                args,
+            } => {
+                format!("tool start {name} {tool_call_id} {args}")
+            }
+            microclaw_agent::AgentEventData::ToolResult {
+                name,
+                is_error,
+                result,
+                ..
+            } => {
+                format!("tool result {name} {is_error} {}", result.is_object())
+            }
+            other => other.stream().to_string(),
+        })
+        .collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("lifecycle"));
+    assert_eq!(kinds.last().map(String::as_str), Some("lifecycle"));
+    let start = kinds
+        .iter()
+        .position(|k| k.starts_with("tool start"))
+        .unwrap();
+    assert_eq!(
+        kinds[start], "tool start sessions_list call_a {\"limit\":2}",
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds[start + 1],
+        "tool result sessions_list false true",
+        "{kinds:?}"
+    );
+    assert!(
+        kinds[start + 2..].iter().any(|k| k == "assistant"),
+        "{kinds:?}"
+    );
+    let seqs: Vec<u32> = evs.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=evs.len() as u32).collect::<Vec<_>>());
     assert_eq!(
         out.text, "[tool sessions_list ok]\nThere are 2 sessions.",
         "the tool call shows in the transcript"

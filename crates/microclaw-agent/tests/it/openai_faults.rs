@@ -21,6 +21,7 @@ async fn run_once(cfg: AgentBackendConfig) -> (String, Result<AgentUsage, String
         history: vec![],
         thinking_level: ThinkingLevel::Off,
         model: None,
+        tool_events: None,
     };
     let (tx, mut rx) = mpsc::channel(64);
     let t0 = Instant::now();

@@ -13,6 +13,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub observability: ObservabilityConfig,
     pub agents: AgentsConfig,
+    pub logging: LoggingConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -62,6 +63,9 @@ pub struct AuthConfig {
     pub login_window_seconds: u64,
     pub api_key_rate_limit_per_minute: u32,
     pub session_remember_days: u32,
+    /// A verified device seen for the first time waits in `pending` until the operator
+    /// approves it (`device.pair.approve`); token-only clients are not affected.
+    pub require_device_approval: bool,
 }
 
 impl Default for AuthConfig {
@@ -71,6 +75,7 @@ impl Default for AuthConfig {
             login_window_seconds: 60,
             api_key_rate_limit_per_minute: 240,
             session_remember_days: 30,
+            require_device_approval: false,
         }
     }
 }
@@ -217,6 +222,25 @@ impl Default for ObservabilityConfig {
             otlp_retry_base_ms: 500,
             otlp_retry_max_ms: 8000,
             otlp_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// `[logging]`: the in-memory ring of recent log lines that `logs.tail` reads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoggingConfig {
+    /// Lines kept (oldest dropped first).
+    pub ring_lines: usize,
+    /// Bytes kept over all lines (each line counts its length plus a newline).
+    pub ring_bytes: usize,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        LoggingConfig {
+            ring_lines: 5_000,
+            ring_bytes: 2 << 20,
         }
     }
 }

@@ -149,6 +149,13 @@ pub(super) fn validate(c: &Config) -> Result<(), Error> {
         1,
         3600,
     )?;
+    range("logging.ring_lines", c.logging.ring_lines, 100, 1_000_000)?;
+    range(
+        "logging.ring_bytes",
+        c.logging.ring_bytes,
+        64 << 10,
+        256 << 20,
+    )?;
     if c.agents.default != "builtin" && !c.agents.backends.contains_key(&c.agents.default) {
         return Err(Error::invalid(format!(
             "config agents.default = '{}' names no configured agent: expected \"builtin\" or one of [{}]",

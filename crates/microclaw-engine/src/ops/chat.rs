@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
-fn check_message(message: &str) -> Result<()> {
+pub(crate) fn check_message(message: &str) -> Result<()> {
     if message.trim().is_empty() {
         return Err(Error::invalid(
             "message is empty: expected a non-empty string",
@@ -127,6 +127,7 @@ pub async fn spawn(
     engine.emit(EngineEvent::SessionsChanged {
         key: key.clone(),
         reason: "created",
+        row: None,
     });
     let outcome = engine
         .runs()

@@ -2,11 +2,16 @@
 //! Scope checks belong to the transports (one table each); the functions here validate their
 //! inputs and return `microclaw_core::Error` with a message naming what was wrong.
 
+pub mod agent_run;
 pub mod agent_tools;
 pub mod agents;
 pub mod alerts;
 pub mod auth;
 pub mod chat;
 pub mod config;
+pub mod devices;
+pub mod logs;
+pub mod session_control;
+pub mod session_export;
 pub mod sessions;
 pub mod status;

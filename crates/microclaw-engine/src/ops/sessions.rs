@@ -34,6 +34,9 @@ pub struct SessionView {
     pub reasoning_level: &'static str,
     pub agent_id: Option<String>,
     pub has_active_run: bool,
+    /// A `search` hit in message text: plain text around the match (issue 17).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_snippet: Option<String>,
 }
 
 impl SessionView {
@@ -53,6 +56,7 @@ impl SessionView {
             verbose_level: r.verbose_level.as_str(),
             reasoning_level: r.reasoning_level.as_str(),
             agent_id: r.agent_id,
+            search_snippet: r.search_snippet,
         }
     }
 }
@@ -275,6 +279,7 @@ pub async fn fork(
     engine.emit(EngineEvent::SessionsChanged {
         key: target.clone(),
         reason: "forked",
+        row: Some(std::sync::Arc::new(row)),
     });
     Ok(ForkResult {
         ok: true,
@@ -299,29 +304,63 @@ pub async fn delete(engine: &Engine, who: &Principal, key: Option<&str>) -> Resu
         engine.emit(EngineEvent::SessionsChanged {
             key: key.clone(),
             reason: "deleted",
+            row: None,
         });
     }
     Ok((key, deleted))
 }
 
-/// Clears a session's messages, keeping its label and levels.
+/// Clears a session's messages and starts a new generation (a new `sessionId`), keeping its
+/// label, levels and lineage.
 pub async fn reset(engine: &Engine, who: &Principal, key: Option<&str>) -> Result<(String, bool)> {
+    let (key, row) = reset_row(engine, who, key, None).await?;
+    Ok((key, row.is_some()))
+}
+
+/// `reset` returning the session after it (None: unknown session). With `expected_session_id`
+/// the reset happens only while the session is still in that generation (OpenClaw's
+/// `expectedSessionId`), else INVALID_REQUEST with `details.reason:"session-changed"`.
+pub async fn reset_row(
+    engine: &Engine,
+    who: &Principal,
+    key: Option<&str>,
+    expected_session_id: Option<&str>,
+) -> Result<(String, Option<SessionRow>)> {
     let key = normalize_session_key(key)?;
+    if let Some(expected) = expected_session_id {
+        let k = key.clone();
+        let current = engine
+            .store()
+            .read_async(move |s| s.session_get(&k))
+            .await?;
+        if current.as_ref().is_some_and(|r| r.session_id != expected) {
+            return Err(
+                Error::invalid(format!("Session {key} changed before reset. Retry."))
+                    .with_details(json!({"reason": "session-changed"})),
+            );
+        }
+    }
     // Ends its runs and drops its queue without writing anything afterwards.
     engine.runs().discard(&key);
     let (k, now) = (key.clone(), engine.now_ms());
-    let reset = engine
+    let row = engine
         .store()
-        .write_async(move |s| s.session_reset(&k, now))
+        .write_async(move |s| {
+            if !s.session_reset(&k, now)? {
+                return Ok(None);
+            }
+            s.session_get(&k)
+        })
         .await?;
-    if reset {
+    if let Some(r) = &row {
         audit::record_by(engine, who, kind::SESSION_RESET, Some(&key), json!({})).await;
         engine.emit(EngineEvent::SessionsChanged {
             key: key.clone(),
             reason: "reset",
+            row: Some(std::sync::Arc::new(r.clone())),
         });
     }
-    Ok((key, reset))
+    Ok((key, row))
 }
 
 /// Settings as parsed strings; `Some(None)` clears the label.
@@ -391,6 +430,7 @@ pub async fn patch(engine: &Engine, key: Option<&str>, p: SettingsParams) -> Res
     engine.emit(EngineEvent::SessionsChanged {
         key,
         reason: if created { "created" } else { "updated" },
+        row: Some(std::sync::Arc::new(row.clone())),
     });
     Ok(row)
 }

@@ -1,6 +1,7 @@
 //! What one connection does with engine events, chat events and ticks (§3), and which of
 //! them a lagging connection may miss (decisions.md "Delivery under pressure").
 
+use super::agent_events::{agent_delivery, agent_payload};
 use super::chat_events::chat_payload;
 use super::conn_access::REVOKED_REASON;
 use super::frames::Proto;
@@ -21,8 +22,19 @@ pub enum Flow {
 pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow {
     let readable = ctx.principal.scopes.allows(Scope::Read);
     match ev {
-        EngineEvent::SessionsChanged { key, reason } if readable => {
-            out.event("sessions.changed", json!({"key": key, "reason": reason}));
+        EngineEvent::SessionsChanged { key, reason, row } if readable => {
+            out.event(
+                "sessions.changed",
+                sessions_changed_payload(&ctx.engine, &key, reason, row.as_deref()),
+            );
+        }
+        EngineEvent::Agent(ev) if readable => {
+            let max_payload = ctx.engine.config().server.max_payload_bytes;
+            out.event_with(
+                "agent",
+                agent_payload(&ev, max_payload),
+                agent_delivery(&ev),
+            );
         }
         EngineEvent::SloAlert(payload) if readable => {
             out.event("slo.alert", payload);
@@ -32,6 +44,21 @@ pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow
         }
         EngineEvent::KeyRevoked { key_id } if ctx.principal.api_key_id() == Some(key_id) => {
             out.close(CLOSE_POLICY, REVOKED_REASON);
+            return Flow::Stop;
+        }
+        EngineEvent::DevicePairRequested(payload) if pairing(ctx) => {
+            out.event("device.pair.requested", payload);
+        }
+        EngineEvent::DevicePairResolved(payload) if pairing(ctx) => {
+            out.event("device.pair.resolved", payload);
+        }
+        EngineEvent::DevicePairChanged if pairing(ctx) => {
+            out.event("device.pair.changed", json!({}));
+        }
+        EngineEvent::DeviceAccessEnded { device_id }
+            if ctx.device_id.as_deref() == Some(device_id.as_str()) =>
+        {
+            out.close(CLOSE_POLICY, DEVICE_REMOVED_REASON);
             return Flow::Stop;
         }
         EngineEvent::LoginSessionRevoked { id_hash } => {
@@ -44,6 +71,14 @@ pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow
         _ => {}
     }
     Flow::Continue
+}
+
+/// The close reason when the connection's device was removed or revoked.
+pub const DEVICE_REMOVED_REASON: &str = "device removed or revoked by the operator";
+
+/// Pairing events reach only connections holding `operator.pairing` (or admin).
+fn pairing(ctx: &MethodCtx) -> bool {
+    ctx.principal.scopes.allows(Scope::Pairing)
 }
 
 pub fn on_chat_event(ctx: &MethodCtx, out: &Outbound, ev: &ChatEvent) -> Flow {
@@ -91,4 +126,28 @@ pub fn on_lag(out: &Outbound, stream: &str, e: RecvError) -> Flow {
         }
         RecvError::Closed => Flow::Continue,
     }
+}
+
+/// `sessions.changed`: `{key, sessionKey, reason, ts}` plus, when the emitter had the row, the
+/// row's fields flat at the top level (OpenClaw's subscribers read them there).
+fn sessions_changed_payload(
+    engine: &microclaw_engine::Engine,
+    key: &str,
+    reason: &str,
+    row: Option<&microclaw_store::SessionRow>,
+) -> serde_json::Value {
+    let mut v = json!({"key": key, "sessionKey": key, "reason": reason, "ts": engine.now_ms()});
+    if let Some(r) = row {
+        v["sessionId"] = json!(r.session_id);
+        v["label"] = json!(r.label);
+        v["updatedAt"] = json!(r.updated_at);
+        v["createdAt"] = json!(r.created_at);
+        v["thinkingLevel"] = json!(r.thinking_level.as_str());
+        v["verboseLevel"] = json!(r.verbose_level.as_str());
+        v["reasoningLevel"] = json!(r.reasoning_level.as_str());
+        v["messageCount"] = json!(r.message_count);
+        v["parentKey"] = json!(r.parent_key);
+        v["hasActiveRun"] = json!(engine.runs().has_active(&r.key));
+    }
+    v
 }

@@ -70,6 +70,7 @@ pub async fn run_connection<S, R, E>(
             engine: engine.clone(),
             principal: session.principal.clone(),
             proto: session.proto,
+            device_id: session.device_id.clone(),
         });
         let recheck = Arc::new(Notify::new());
         let rechecker = conn_access::spawn_rechecker(mctx.clone(), out.clone(), recheck.clone());

@@ -16,7 +16,11 @@ use microclaw_engine::ops::sessions::{
 };
 use serde_json::json;
 
-pub async fn list(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+/// The page `sessions.list` params select (shared with `sessions.subscribe`'s snapshot).
+pub async fn list_page(
+    ctx: &MethodCtx,
+    p: &Params<'_>,
+) -> Result<sessions::SessionsPage, BridgeError> {
     let params = ListParams {
         limit: p
             .int_opt("limit", 1, i64::from(MAX_LIST_LIMIT))?
@@ -24,21 +28,33 @@ pub async fn list(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
         offset: p.int_opt("offset", 0, i64::MAX)?.map(|n| n as u64),
         search: p.str_opt("search")?.map(str::to_string),
     };
-    let page = sessions::list(&ctx.engine, params).await?;
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Payload<'a> {
-        ok: bool,
-        sessions: &'a [sessions::SessionView],
-        total_count: i64,
-        has_more: bool,
+    Ok(sessions::list(&ctx.engine, params).await?)
+}
+
+/// `sessions.list`'s payload, serialized straight from the rows.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPayload<'a> {
+    ok: bool,
+    sessions: &'a [sessions::SessionView],
+    total_count: i64,
+    has_more: bool,
+}
+
+impl<'a> ListPayload<'a> {
+    pub fn of(page: &'a sessions::SessionsPage) -> Self {
+        ListPayload {
+            ok: true,
+            sessions: &page.sessions,
+            total_count: page.total,
+            has_more: page.has_more,
+        }
     }
-    Reply::serialized(&Payload {
-        ok: true,
-        sessions: &page.sessions,
-        total_count: page.total,
-        has_more: page.has_more,
-    })
+}
+
+pub async fn list(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let page = list_page(ctx, p).await?;
+    Reply::serialized(&ListPayload::of(&page))
 }
 
 pub async fn chat_history(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {

@@ -3,12 +3,14 @@
 
 use super::connect_params::{ClientInfo, ConnectParams};
 use super::device_auth::{self, SignedContext};
+use super::devices_connected::ConnectedDevice;
 use super::errors::BridgeError;
 use super::frames::Proto;
 use super::outbound_queue::{CLOSE_POLICY, CLOSE_PROTOCOL_ERROR};
-use microclaw_core::{ErrorCode, Scope, ScopeSet};
+use microclaw_core::{Error, ErrorCode, Scope, ScopeSet};
+use microclaw_engine::ops::devices::{self, Admit, DeviceSeen};
 use microclaw_engine::{Engine, Principal};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Who is connected and what they may do.
 #[derive(Debug, Clone)]
@@ -21,6 +23,9 @@ pub struct Session {
     pub auth_method: &'static str,
     pub client: ClientInfo,
     pub device_id: Option<String>,
+    /// Counts this connection as the device's while the session lives (held for its `Drop`).
+    #[allow(dead_code)]
+    pub device_guard: Option<ConnectedDevice>,
 }
 
 /// A failed connect: the error (rendered for `proto`) and the close code that follows.
@@ -56,6 +61,7 @@ pub async fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
     let (principal, auth_method) = authenticate(&input, &p)
         .await
         .map_err(|e| refuse(proto, e))?;
+    let scopes = ScopeSet::effective(principal.scopes, p.scopes.as_deref());
     let device_id = match &p.device {
         None => None,
         Some(d) => {
@@ -64,13 +70,23 @@ pub async fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
                 now_ms: input.engine.now_ms(),
             };
             let id = device_auth::verify(&p, d, &ctx).map_err(|e| refuse(proto, e))?;
-            remember_device(input.engine, &id, &d.public_key, p.client.id.as_deref())
+            let seen = DeviceSeen {
+                device_id: id.clone(),
+                public_key: d.public_key.clone(),
+                client_id: p.client.id.clone().unwrap_or_default(),
+                client_mode: p.client.mode.clone(),
+                display_name: p.client.display_name.clone(),
+                platform: p.client.platform.clone(),
+                device_family: p.client.device_family.clone(),
+                remote_ip: Some(input.client_addr.to_string()),
+                scopes: Some(scopes.to_csv()),
+            };
+            admit_device(input.engine, seen)
                 .await
                 .map_err(|e| refuse(proto, e))?;
             Some(id)
         }
     };
-    let scopes = ScopeSet::effective(principal.scopes, p.scopes.as_deref());
     // Connect needs read, held or implied (write implies it: `["operator.write"]` connects).
     if !scopes.allows(Scope::Read) {
         return Err(refuse(proto, BridgeError::MissingScope(Scope::Read)));
@@ -84,6 +100,9 @@ pub async fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
         role: "operator".to_string(),
         auth_method,
         client: p.client,
+        device_guard: device_id
+            .as_deref()
+            .map(|id| ConnectedDevice::new(input.engine, id)),
         device_id,
     })
 }
@@ -146,35 +165,28 @@ async fn authenticate(
     }
 }
 
-async fn remember_device(
-    engine: &Engine,
-    id: &str,
-    public_key: &str,
-    client_id: Option<&str>,
-) -> Result<(), BridgeError> {
-    let id_owned = id.to_string();
-    let revoked = engine
-        .store()
-        .read_async(move |s| s.device_is_revoked(&id_owned))
-        .await?;
-    if revoked {
-        return Err(BridgeError::Auth {
+/// The pairing verdict on a verified device (decisions.md "Devices"): a revoked one is
+/// refused, an unpaired one waits when approval is required.
+async fn admit_device(engine: &Engine, seen: DeviceSeen) -> Result<(), BridgeError> {
+    let id = seen.device_id.clone();
+    match devices::admit(engine, seen).await? {
+        Admit::Allowed => Ok(()),
+        Admit::Revoked => Err(BridgeError::Auth {
             detail: "DEVICE_REVOKED",
             message: format!("device {id} was revoked by the operator"),
             retry_after_ms: None,
-        });
+        }),
+        Admit::PairingRequired { request_id } => Err(BridgeError::Op(
+            Error::invalid(format!(
+                "pairing required: device {id} waits for an operator's approval \
+                 (device.pair.approve {request_id}, or the Devices section of the Auth page); \
+                 the request expires after 5 minutes"
+            ))
+            .with_details(json!({
+                "code": "PAIRING_REQUIRED", "reason": "not-paired", "requestId": request_id,
+            })),
+        )),
     }
-    let (id, key, client, now) = (
-        id.to_string(),
-        public_key.to_string(),
-        client_id.unwrap_or("").to_string(),
-        engine.now_ms(),
-    );
-    engine
-        .store()
-        .write_async(move |s| s.device_upsert(&id, &key, &client, now))
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

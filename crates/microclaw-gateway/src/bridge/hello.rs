@@ -16,6 +16,9 @@ pub const EVENTS: &[&str] = &[
     "sessions.changed",
     "shutdown",
     "slo.alert",
+    "device.pair.requested",
+    "device.pair.resolved",
+    "device.pair.changed",
 ];
 
 /// The presence list (newest first, capped; built once per change by the engine).

@@ -4,8 +4,11 @@
 
 use super::errors::BridgeError;
 use super::frames::{Proto, Request};
+use super::handlers_agent as agent;
+use super::handlers_devices as devices;
 use super::handlers_info as info;
 use super::handlers_runs as runs;
+use super::handlers_session_control as control;
 use super::handlers_sessions as sessions;
 use super::outbound_queue::Outbound;
 use super::params::Params;
@@ -23,6 +26,8 @@ pub struct MethodCtx {
     /// The principal with the connection's effective scopes.
     pub principal: Principal,
     pub proto: Proto,
+    /// The verified device identity of the connection, if it presented one.
+    pub device_id: Option<String>,
 }
 
 /// A handler's result: the payload and, for a started run, its release gate (dropped only
@@ -78,6 +83,12 @@ const R: Option<Scope> = Some(Scope::Read);
 const W: Option<Scope> = Some(Scope::Write);
 /// The destructive session actions (delete, reset, fork): the same scope as their HTTP routes.
 const APPROVALS: Option<Scope> = Some(Scope::Approvals);
+const ADMIN: Option<Scope> = Some(Scope::Admin);
+/// Device pairing methods (`device.pair.*`, `device.token.*`).
+const PAIRING: Option<Scope> = Some(Scope::Pairing);
+
+/// Callable but not listed in hello-ok (OpenClaw's `advertise:false`, decisions.md).
+const NOT_ADVERTISED: &[&str] = &["chat.inject", "sessions.usage"];
 
 macro_rules! m {
     ($name:literal, [$($alias:literal),*], $scope:expr, $handler:path) => {
@@ -95,16 +106,18 @@ pub static METHODS: &[MethodSpec] = &[
     m!("status", [], R, info::status),
     m!("ping", [], None, info::ping),
     m!("chat.send", [], W, runs::chat_send),
+    m!("agent", [], W, agent::agent),
+    m!("agent.wait", [], W, agent::agent_wait),
     m!("chat.history", [], R, sessions::chat_history),
     m!("chat.abort", ["chat.cancel"], W, runs::chat_abort),
     m!("sessions.list", ["sessions_list"], R, sessions::list),
+    m!("sessions.export", [], R, super::handlers_export::export),
     m!("sessions.send", ["sessions_send"], W, runs::sessions_send),
-    m!(
-        "sessions.kill",
-        ["sessions_kill", "sessions.abort"],
-        W,
-        runs::sessions_kill
-    ),
+    m!("sessions.kill", ["sessions_kill"], W, runs::sessions_kill),
+    m!("sessions.abort", [], W, control::abort),
+    m!("sessions.subscribe", [], R, control::subscribe),
+    m!("sessions.reset", [], APPROVALS, control::reset),
+    m!("chat.inject", [], ADMIN, control::inject),
     m!(
         "sessions.spawn",
         ["sessions_spawn"],
@@ -143,9 +156,17 @@ pub static METHODS: &[MethodSpec] = &[
     ),
     m!("sessions.patch", [], W, sessions::patch),
     m!("sessions.fork", [], APPROVALS, sessions::fork),
+    m!("device.pair.list", [], PAIRING, devices::list),
+    m!("device.pair.approve", [], PAIRING, devices::approve),
+    m!("device.pair.reject", [], PAIRING, devices::reject),
+    m!("device.pair.remove", [], PAIRING, devices::remove),
+    m!("device.pair.rename", [], PAIRING, devices::rename),
+    m!("device.token.revoke", [], PAIRING, devices::token_revoke),
+    m!("device.token.rotate", [], PAIRING, devices::token_rotate),
     m!("agents.list", [], R, info::agents_list),
     m!("models.list", [], R, info::models_list),
     m!("config.get", [], R, info::config_get),
+    m!("logs.tail", [], R, super::handlers_logs::tail),
     m!("node.list", [], R, info::node_list),
 ];
 
@@ -168,7 +189,7 @@ pub fn lookup(name: &str) -> Option<&'static MethodSpec> {
 /// accepted but not advertised).
 pub fn advertised_names() -> Vec<&'static str> {
     let mut names = vec!["connect"];
-    for spec in METHODS {
+    for spec in METHODS.iter().filter(|s| !NOT_ADVERTISED.contains(&s.name)) {
         names.push(spec.name);
         names.extend(spec.aliases.iter().filter(|a| !a.contains('_')));
     }
@@ -182,12 +203,20 @@ pub fn is_instant(method: &str) -> bool {
 
 /// Runs one request and queues its response (then releases a started run's events).
 pub async fn dispatch(ctx: &MethodCtx, out: &Outbound, req: &Request) {
+    let mut followup = None;
     let (metric_name, result) = match lookup(&req.method) {
         None => (
             "unknown",
             Err(BridgeError::UnknownMethod(req.method.clone())),
         ),
-        Some(spec) => (spec.name, call(spec, ctx, &req.params).await),
+        Some(spec) => {
+            let slot = FollowupSlot::default();
+            let result = FOLLOWUP
+                .scope(slot.clone(), call(spec, ctx, &req.params))
+                .await;
+            followup = slot.lock().take();
+            (spec.name, result)
+        }
     };
     ctx.engine
         .metrics()
@@ -200,12 +229,42 @@ pub async fn dispatch(ctx: &MethodCtx, out: &Outbound, req: &Request) {
             };
             // Dropping the gate lets the run emit: after the response is in the queue.
             drop(reply.gate.take());
+            if let Some(fut) = followup {
+                spawn_followup(ctx.proto, out.clone(), req.id.clone(), fut);
+            }
         }
         Err(e) => {
             tracing::debug!(method = %req.method, "bridge request failed: {e:?}");
             out.respond(ctx.proto, &req.id, Err(e));
         }
     }
+}
+
+/// A second response a handler sends later with the same id (`agent`'s final result).
+pub type Followup = BoxFuture<'static, Value>;
+type FollowupSlot = Arc<parking_lot::Mutex<Option<Followup>>>;
+
+tokio::task_local! {
+    static FOLLOWUP: FollowupSlot;
+}
+
+/// For a handler: once its (successful) response is queued, `fut` runs on its own task and
+/// its payload goes out as a second `res` frame with the request's id. Like a run-terminal
+/// event it is never dropped: a connection whose queue cannot take it closes with 1013.
+pub fn send_later(fut: Followup) {
+    let _ = FOLLOWUP.try_with(|slot| *slot.lock() = Some(fut));
+}
+
+fn spawn_followup(proto: Proto, out: Outbound, id: Value, fut: Followup) {
+    tokio::spawn(async move {
+        let gone = out.writer_done();
+        tokio::select! {
+            _ = gone.cancelled() => {}
+            payload = fut => {
+                out.respond(proto, &id, Ok(payload));
+            }
+        }
+    });
 }
 
 async fn call(spec: &MethodSpec, ctx: &MethodCtx, raw: &Value) -> HandlerResult {
@@ -244,7 +303,6 @@ mod tests {
             ("session_delete", "sessions.delete"),
             ("sessions_send", "sessions.send"),
             ("sessions_kill", "sessions.kill"),
-            ("sessions.abort", "sessions.kill"),
             ("sessions_spawn", "sessions.spawn"),
             ("session_setThinking", "sessions.setThinking"),
             ("session_setVerbose", "sessions.setVerbose"),
@@ -286,6 +344,11 @@ mod tests {
         let unique: std::collections::HashSet<_> = names.iter().collect();
         assert_eq!(unique.len(), names.len());
         assert!(names.contains(&"chat.cancel") && names.contains(&"sessions.abort"));
+        assert!(
+            !names.contains(&"chat.inject"),
+            "chat.inject is not advertised"
+        );
+        assert!(lookup("chat.inject").is_some(), "but it is callable");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`serve_socket`]; everything else is transport-independent and runs over any
 //! `Sink`/`Stream` of messages ([`connection::run_connection`]).
 
+mod agent_events;
 mod chat_events;
 mod conn_access;
 mod conn_events;
@@ -11,10 +12,16 @@ pub mod connection;
 #[cfg(test)]
 mod connection_tests;
 mod device_auth;
+pub(crate) mod devices_connected;
 pub mod errors;
 pub mod frames;
+mod handlers_agent;
+mod handlers_devices;
+mod handlers_export;
 mod handlers_info;
+mod handlers_logs;
 mod handlers_runs;
+mod handlers_session_control;
 mod handlers_sessions;
 mod handshake;
 mod hello;

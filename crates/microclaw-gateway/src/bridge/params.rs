@@ -43,6 +43,11 @@ impl<'a> Params<'a> {
         self.obj.contains_key(key)
     }
 
+    /// True when no param was given (`{}` or absent).
+    pub fn is_empty(&self) -> bool {
+        self.obj.is_empty()
+    }
+
     /// An optional string.
     pub fn str_opt(&self, key: &str) -> Result<Option<&'a str>, BridgeError> {
         match self.value(key) {

@@ -8,7 +8,10 @@ mod extract;
 mod record;
 mod routes_auth;
 mod routes_config;
+mod routes_devices;
+mod routes_logs;
 mod routes_metrics;
+mod routes_session_export;
 mod routes_sessions;
 pub mod scopes;
 
@@ -37,9 +40,22 @@ pub fn routes(state: AppState) -> Router {
             post(routes_auth::keys_rotate),
         )
         .route("/api/audit", get(routes_auth::audit_list))
+        .route("/api/devices", get(routes_devices::list))
+        .route(
+            "/api/devices/requests/{id}/approve",
+            post(routes_devices::approve),
+        )
+        .route(
+            "/api/devices/requests/{id}/reject",
+            post(routes_devices::reject),
+        )
+        .route("/api/devices/{id}/remove", post(routes_devices::remove))
+        .route("/api/devices/{id}/rename", post(routes_devices::rename))
+        .route("/api/devices/{id}/revoke", post(routes_devices::revoke))
         .route("/api/sessions", get(routes_sessions::list))
         .route("/api/history", get(routes_sessions::history))
         .route("/api/sessions/tree", get(routes_sessions::tree))
+        .route("/api/sessions/export", get(routes_session_export::export))
         .route("/api/sessions/fork", post(routes_sessions::fork))
         .route("/api/delete_session", post(routes_sessions::delete))
         .route("/api/reset", post(routes_sessions::reset))
@@ -55,6 +71,7 @@ pub fn routes(state: AppState) -> Router {
             get(routes_config::get_config).put(routes_config::put_config),
         )
         .route("/api/config/self_check", get(routes_config::self_check))
+        .route("/api/logs", get(routes_logs::tail))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             credentials::authorize,

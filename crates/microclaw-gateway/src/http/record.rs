@@ -34,6 +34,7 @@ const ROUTES: &[&str] = &[
     "/metrics",
     "/api/config",
     "/api/config/self_check",
+    "/api/logs",
 ];
 
 fn label(matched: Option<&MatchedPath>) -> &'static str {

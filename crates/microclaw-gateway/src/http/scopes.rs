@@ -36,17 +36,29 @@ pub fn access(method: &Method, route: &str) -> Access {
             "/api/sessions"
             | "/api/history"
             | "/api/sessions/tree"
+            | "/api/sessions/export"
             | "/api/metrics"
             | "/api/metrics/history"
             | "/api/metrics/summary"
             | "/api/metrics/export"
             | "/api/config"
-            | "/api/config/self_check",
+            | "/api/config/self_check"
+            | "/api/logs",
         ) => Needs(Read),
         ("POST", "/api/send" | "/api/sessions/settings") => Needs(Write),
         ("POST", "/api/sessions/fork" | "/api/delete_session" | "/api/reset") => {
             Needs(action_scope(&format!("POST {route}")).unwrap_or(Admin))
         }
+        // Device pairing: the scope of the bridge's device.pair.* / device.token.*.
+        ("GET", "/api/devices")
+        | (
+            "POST",
+            "/api/devices/requests/{id}/approve"
+            | "/api/devices/requests/{id}/reject"
+            | "/api/devices/{id}/remove"
+            | "/api/devices/{id}/rename"
+            | "/api/devices/{id}/revoke",
+        ) => Needs(Pairing),
         ("POST", "/api/auth/password") => AdminOrSetupToken,
         ("GET", "/metrics") => PrometheusText,
         _ => Needs(Admin),
