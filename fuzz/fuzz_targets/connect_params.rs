@@ -56,6 +56,7 @@ fuzz_target!(|data: &[u8]| {
         peer: "127.0.0.1:9".parse().expect("addr"),
         cookie_principal: None,
         remote_host: "fuzz".into(),
+        slot: None,
     };
     let limits = Limits::from_config(&w.engine.config().server);
     let stream = futures_util::stream::iter([Ok::<_, Infallible>(Message::Text(frame.into()))]);

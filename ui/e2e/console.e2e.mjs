@@ -19,7 +19,8 @@ const pageErrors = [];
 async function shot(name) {
   mkdirSync(shots, { recursive: true });
   // Toasts from earlier steps would cover the page.
-  for (const b of await page.locator('[data-testid="toasts"] button').all()) await b.click().catch(() => undefined);
+  // (Clicked in the page: a toast that expires meanwhile must not stall a locator click.)
+  await page.evaluate(() => document.querySelectorAll('[data-testid="toasts"] button').forEach((b) => b.click()));
   await page.screenshot({ path: resolve(shots, `${name}.png`), fullPage: false });
 }
 async function go(hash) {
@@ -38,7 +39,12 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
   before(async () => {
     // Throttle loosened (the tests log in more than once) and short retention: both make the
     // self-check report warnings (login_throttle_weak medium, metrics_retention_short low).
-    server = await startServer({ MICROCLAW_AUTH__LOGIN_MAX_ATTEMPTS: '50', MICROCLAW_METRICS__HISTORY_RETENTION_DAYS: '3' });
+    server = await startServer({
+      MICROCLAW_AUTH__LOGIN_MAX_ATTEMPTS: '50',
+      MICROCLAW_METRICS__HISTORY_RETENTION_DAYS: '3',
+      // History rows appear within a second, so the charts have data without waiting 10 s.
+      MICROCLAW_METRICS__FLUSH_INTERVAL_SECONDS: '1',
+    });
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     page = await context.newPage();
@@ -64,6 +70,13 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     await page.getByTestId('setup-confirm').fill(PASSWORD);
     await page.getByTestId('setup-submit').click();
     await expectConnected();
+    // The Overview is the home page.
+    await page.getByTestId('overview-verdict').waitFor({ timeout: T });
+    assert.match(await page.evaluate(() => location.hash), /^#\/overview/);
+    // No run yet: the success-rate budget has no samples, so it says "no data", not 100 %.
+    const budget = page.locator('[data-testid="overview-slo"][data-slo="request_success_rate"] [data-testid="overview-budget"]');
+    assert.match(await budget.textContent({ timeout: T }), /error budget: no data/);
+    assert.equal(await page.getByTestId('overview-verdict').getAttribute('data-verdict'), 'unknown');
   });
 
   it('logout then login with the password', async () => {
@@ -74,6 +87,9 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     await page.getByTestId('login-submit').click();
     await page.getByTestId('login-error').waitFor({ timeout: T });
     await shot('login');
+    // Back after sign-out must not leave the shell stuck: it lands on the login form again.
+    await page.goBack();
+    await page.getByTestId('login-form').waitFor({ timeout: T });
     await page.getByTestId('login-password').fill(PASSWORD);
     await page.getByTestId('login-submit').click();
     await expectConnected();
@@ -99,6 +115,16 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
   it('sends "status summary" and watches the reply stream in', async () => {
     await go('#/sessions?key=e2e-main');
     await page.getByTestId('composer').waitFor({ timeout: T });
+    // Keyboard: from the top, Tab reaches the skip links first; one of them jumps to the composer.
+    await page.reload();
+    await page.getByTestId('composer').waitFor({ timeout: T });
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'skip-main');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'skip-composer');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'composer');
+    assert.equal(await page.locator('h1').count(), 1, 'the Sessions page has an h1');
     await send('status summary');
     await page.getByTestId('live-run').first().waitFor({ timeout: T });
     const reply = page.locator('[data-testid="message"][data-role="assistant"]').first();
@@ -127,10 +153,29 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     await page.waitForFunction(() => window.__runStates.includes('aborted'), null, { timeout: 8000 });
     assert.ok(Date.now() - t0 < 9000, 'the run ended well before its 10 s');
     await page.locator('[data-testid="live-run"][data-state="delta"]').waitFor({ state: 'detached', timeout: T });
+    // The killed run stays in the transcript, marked as aborted (from chat.history's stopReason).
+    await page.locator('[data-testid="message"][data-stop="aborted"] [data-testid="run-aborted"]').first().waitFor({ timeout: T });
+  });
+
+  it('a failed run (/fail) leaves an error bubble that survives a reload', async () => {
+    await send('/fail');
+    const marker = page.locator('[data-testid="message"][data-stop="error"] [data-testid="run-error"]').first();
+    await marker.waitFor({ timeout: T });
+    assert.match(await marker.textContent(), /The run failed: .*simulated failure/);
+    await page.reload();
+    await marker.waitFor({ timeout: T });
+    // Toasts sit away from the Send button.
+    const send_ = await page.getByTestId('send-button').boundingBox();
+    const toasts = await page.getByTestId('toasts').boundingBox();
+    assert.ok(!toasts || toasts.y + toasts.height < send_.y, 'toasts do not cover Send');
   });
 
   it('forks at a message and shows the fork in the tree', async () => {
     await page.getByTestId('fork-here').first().click();
+    // The form proposes <root key>-fork-<8 hex> and "<label> (fork)", both editable.
+    assert.match(await page.getByTestId('fork-key').inputValue(), /^e2e-main-fork-[0-9a-f]{8}$/);
+    assert.equal(await page.getByTestId('fork-label').inputValue(), 'e2e-main (fork)');
+    await page.getByTestId('fork-submit').click();
     await page.waitForFunction(() => /key=e2e-main-fork-/.test(decodeURIComponent(location.hash)), null, { timeout: T });
     const target = await page.getByTestId('session-title').textContent();
     assert.match(target, /^e2e-main-fork-/);
@@ -142,10 +187,55 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     await shot('sessions-tree');
   });
 
+  it('Metrics: the range is in the URL, tooltips show exact values, drag zooms and resets', async () => {
+    await go('#/metrics');
+    await page.getByTestId('chart-requests').locator('.u-over').waitFor({ timeout: T });
+    await page.getByTestId('range-6h').click();
+    await page.waitForFunction(() => location.hash.includes('from=now-6h'), null, { timeout: T });
+    await page.reload();
+    await page.locator('[data-testid="range-6h"].on').waitFor({ timeout: T });
+    await page.getByTestId('range-1h').click();
+    await page.waitForFunction(() => location.hash === '#/metrics', null, { timeout: T });
+    const over = page.getByTestId('chart-requests').locator('.u-over');
+    await over.waitFor({ timeout: T });
+    await page.locator('[data-testid="chart-requests"][data-has-data="true"]').waitFor({ timeout: T });
+    const box = await over.boundingBox();
+    // Hover from the newest step back until one with data: the tooltip names the time and the
+    // exact values with their unit (steps without data say "—", not 0).
+    const tip = page.getByTestId('chart-requests').getByTestId('chart-tooltip');
+    let text = '';
+    for (let x = box.width - 1; x > box.width * 0.8; x -= 2) {
+      await page.mouse.move(box.x + x, box.y + box.height / 2);
+      text = (await tip.textContent()) ?? '';
+      if (/total: [\d.,]+ req\/min/.test(text)) break;
+    }
+    assert.match(text, /total: [\d.,]+ req\/min/);
+    assert.ok(await tip.isVisible());
+    // Only the hovered panel shows a tooltip.
+    assert.equal(await page.getByTestId('chart-latency').getByTestId('chart-tooltip').isVisible(), false);
+    // Crosshair sync: the other panels' cursors follow.
+    const synced = await page.getByTestId('chart-latency').locator('.u-cursor-x').evaluate((el) => getComputedStyle(el).display !== 'none' && el.style.transform !== '');
+    assert.ok(synced, 'the latency panel shows the synced crosshair');
+    await shot('metrics');
+    // Drag across 40 % of the panel: an absolute range in the URL, and a Reset zoom button.
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 4 });
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForFunction(() => /from=\d{13}&to=\d{13}/.test(location.hash), null, { timeout: T });
+    const [, from, to] = /from=(\d+)&to=(\d+)/.exec(await page.evaluate(() => location.hash));
+    const spanMin = (Number(to) - Number(from)) / 60_000;
+    assert.ok(spanMin > 18 && spanMin < 30, `zoomed to ~24 of 60 minutes, got ${spanMin}`);
+    await page.getByTestId('zoom-reset').click();
+    await page.waitForFunction(() => location.hash === '#/metrics', null, { timeout: T });
+    await page.getByTestId('route-table').waitFor({ timeout: T });
+    await page.getByTestId('method-table').locator('[data-method="chat.send"]').waitFor({ timeout: T });
+  });
+
   it('exports the metrics as CSV', async () => {
     await go('#/metrics');
     await page.getByTestId('slo-card').first().waitFor({ timeout: T });
-    await shot('metrics');
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: T }), page.getByTestId('export-csv').click()]);
     assert.match(download.suggestedFilename(), /\.csv$/);
     const csv = readFileSync(await download.path(), 'utf8');
@@ -163,6 +253,10 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     const rank = { high: 0, medium: 1, low: 2 };
     const ranks = codes.map(([, s]) => rank[s]);
     assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b));
+    // Readable: no raw JSON, no REST calls where the console has the page; config findings name the keys.
+    for (const text of await warnings.allTextContents()) assert.doesNotMatch(text, /\{"|(GET|POST|DELETE) \/api\//, text);
+    const throttle = page.locator('[data-testid="selfcheck-warning"][data-code="login_throttle_weak"]');
+    assert.match(await throttle.textContent(), /Edit auth\.login_max_attempts, auth\.login_window_seconds in microclaw\.toml/);
     await shot('safety');
   });
 
@@ -174,7 +268,84 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     await shot('gateway');
   });
 
+  it('the Overview links every tile and counts sessions; budgets without data say so', async () => {
+    await go('#/overview');
+    await page.getByTestId('overview-verdict').waitFor({ timeout: T });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="overview-sessions"]')?.textContent) >= 2, null, { timeout: T });
+    for (const [tile, href] of [['tile-sessions', '#/sessions'], ['tile-runs', '#/gateway'], ['tile-alerts', '#/metrics'], ['tile-safety', '#/safety']]) {
+      assert.equal(await page.getByTestId(tile).locator('a.title').getAttribute('href'), href);
+    }
+    const budgets = await page.getByTestId('overview-budget').allTextContents();
+    assert.ok(budgets.length > 0);
+    for (const b of budgets) assert.doesNotMatch(b, /100\.0%/, 'no budget shows 100 % without data');
+    await shot('overview');
+  });
+
+  it('Audit lists the sign-ins and filters by kind in the URL; Logs tails live', async () => {
+    await go('#/audit');
+    await page.getByTestId('audit-row').first().waitFor({ timeout: T });
+    const kind = await page.getByTestId('audit-row').first().getAttribute('data-kind');
+    await page.getByTestId('audit-kind').fill(kind);
+    await page.getByTestId('audit-apply').click();
+    await page.waitForFunction((k) => decodeURIComponent(location.hash).includes(`kind=${k}`), kind, { timeout: T });
+    const kinds = await page.getByTestId('audit-row').evaluateAll((els) => [...new Set(els.map((e) => e.dataset.kind))]);
+    assert.deepEqual(kinds, [kind]);
+    await shot('audit');
+    await go('#/logs');
+    await page.getByTestId('log-line').first().waitFor({ timeout: T });
+    await page.getByTestId('logs-level').selectOption('WARN');
+    await page.waitForFunction(() => location.hash.includes('level=WARN'), null, { timeout: T });
+    const levels = await page.getByTestId('log-line').evaluateAll((els) => els.map((e) => e.dataset.level));
+    assert.ok(levels.every((l) => l === 'WARN' || l === 'ERROR' || l === ''), `levels shown: ${levels}`);
+    await page.getByTestId('logs-level').selectOption('TRACE');
+    await page.getByTestId('logs-pause').click();
+    await page.waitForFunction(() => location.hash.includes('paused=1'), null, { timeout: T });
+    await shot('logs');
+  });
+
+  it('an unknown route shows Not found (not Sessions); ? opens the keyboard help', async () => {
+    await go('#/no-such-page');
+    await page.getByTestId('not-found').waitFor({ timeout: T });
+    assert.match(await page.getByTestId('not-found').textContent(), /no-such-page/);
+    await page.locator('body').press('?');
+    await page.getByTestId('keyboard-help').waitFor({ timeout: T });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('keyboard-help').waitFor({ state: 'detached', timeout: T });
+  });
+
   it('no uncaught page errors', () => {
     assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe('Login throttle in a browser', { concurrency: false }, () => {
+  let srv, br;
+  before(async () => {
+    srv = await startServer({ MICROCLAW_AUTH__LOGIN_MAX_ATTEMPTS: '2', MICROCLAW_AUTH__LOGIN_WINDOW_SECONDS: '20' });
+    br = await launchBrowser();
+  });
+  after(async () => {
+    await br?.close();
+    await srv?.stop();
+  });
+
+  it('counts the Retry-After down and blocks the button meanwhile', async () => {
+    const token = new URL(srv.setupUrl.replace('#/setup?', 'x?')).searchParams.get('token');
+    const set = await fetch(`${srv.url}/api/auth/password`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-setup-token': token }, body: JSON.stringify({ password: PASSWORD }),
+    });
+    assert.equal(set.status, 200);
+    const p = await br.newPage();
+    await p.goto(`${srv.url}/#/login`);
+    for (let i = 0; i < 3; i++) {
+      await p.getByTestId('login-password').fill(`wrong password ${i}!`);
+      await p.getByTestId('login-submit').click();
+      await p.getByTestId('login-error').waitFor({ timeout: T });
+      if (await p.getByTestId('login-wait').count()) break;
+    }
+    const first = Number(await p.getByTestId('login-wait').textContent({ timeout: T }));
+    assert.ok(first > 1 && first <= 20, `Retry-After shown: ${first}`);
+    assert.equal(await p.getByTestId('login-submit').isDisabled(), true);
+    await p.waitForFunction((n) => Number(document.querySelector('[data-testid="login-wait"]')?.textContent) < n, first, { timeout: 3000 });
   });
 });

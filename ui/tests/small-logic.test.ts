@@ -2,16 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { parseHash, formatHash } from '../src/lib/router';
 import { shortcutFor, isSendShortcut } from '../src/lib/shortcuts';
 import { sloCards } from '../src/lib/slo';
-import { chartGeometry, niceCeil, seriesFrom } from '../src/lib/chart';
 import { readCookie } from '../src/lib/credentials';
 import { messageText } from '../src/lib/chat-text';
 
 describe('hash router', () => {
-  it('parses pages and params and falls back to sessions', () => {
+  it('parses pages and params; empty is the Overview, unknown is Not found', () => {
     expect(parseHash('#/setup?token=abc%2F1')).toEqual({ page: 'setup', params: { token: 'abc/1' } });
     expect(parseHash('#/metrics')).toEqual({ page: 'metrics', params: {} });
-    expect(parseHash('')).toEqual({ page: 'sessions', params: {} });
-    expect(parseHash('#/nope')).toEqual({ page: 'sessions', params: {} });
+    expect(parseHash('')).toEqual({ page: 'overview', params: {} });
+    expect(parseHash('#/')).toEqual({ page: 'overview', params: {} });
+    expect(parseHash('#/nope?x=1')).toEqual({ page: 'notfound', params: { x: '1', path: '/nope' } });
+    expect(parseHash('#/audit')).toEqual({ page: 'audit', params: {} });
+    expect(parseHash('#/logs')).toEqual({ page: 'logs', params: {} });
     expect(parseHash(formatHash('sessions', { key: 'spawn:ab cd', view: undefined }))).toEqual({ page: 'sessions', params: { key: 'spawn:ab cd' } });
   });
 });
@@ -22,13 +24,20 @@ describe('keyboard shortcuts', () => {
     expect(shortcutFor({ key: 's' }, true)).toEqual({ kind: 'goto', page: 'sessions' });
     expect(shortcutFor({ key: 'm' }, true)).toEqual({ kind: 'goto', page: 'metrics' });
     expect(shortcutFor({ key: 'm' }, false)).toBeNull();
-    expect(shortcutFor({ key: '3', altKey: true }, false)).toEqual({ kind: 'goto', page: 'auth' });
+    expect(shortcutFor({ key: '3', altKey: true }, false)).toEqual({ kind: 'goto', page: 'metrics' });
+    expect(shortcutFor({ key: '8', altKey: true }, false)).toEqual({ kind: 'goto', page: 'gateway' });
+    expect(shortcutFor({ key: '9', altKey: true }, false)).toBeNull();
+    expect(shortcutFor({ key: 'o' }, true)).toEqual({ kind: 'goto', page: 'overview' });
+    expect(shortcutFor({ key: 'l' }, true)).toEqual({ kind: 'goto', page: 'logs' });
+    expect(shortcutFor({ key: 'u' }, true)).toEqual({ kind: 'goto', page: 'audit' });
     expect(shortcutFor({ key: '/' }, false)).toEqual({ kind: 'search' });
+    expect(shortcutFor({ key: '?' }, false)).toEqual({ kind: 'help' });
+    expect(shortcutFor({ key: '?', inEditable: true }, false)).toBeNull();
   });
   it('never fires while typing, except Alt+digit', () => {
     expect(shortcutFor({ key: '/', inEditable: true }, false)).toBeNull();
     expect(shortcutFor({ key: 's', inEditable: true }, true)).toBeNull();
-    expect(shortcutFor({ key: '1', altKey: true, inEditable: true }, false)).toEqual({ kind: 'goto', page: 'sessions' });
+    expect(shortcutFor({ key: '1', altKey: true, inEditable: true }, false)).toEqual({ kind: 'goto', page: 'overview' });
   });
   it('Ctrl+Enter and Cmd+Enter send, plain Enter does not', () => {
     expect(isSendShortcut({ key: 'Enter', ctrlKey: true })).toBe(true);
@@ -58,27 +67,6 @@ describe('SLO cards', () => {
     const c = sloCards({ slo: { request_success_rate: { value: 0.99, target: 0.995, sample_size: 5 } } });
     expect(c[0].state).toBe('at-risk');
     expect(sloCards(null)).toEqual([]);
-  });
-});
-
-describe('charts', () => {
-  it('turns per-bucket deltas into per-minute rates and leaves latency gaps where nothing ran', () => {
-    const pts = [
-      { timestamp_ms: 0, request_ok: 10, request_error: 2, p95_latency_ms: 300, active_runs: 1 },
-      { timestamp_ms: 300_000, request_ok: 0, request_error: 0, p95_latency_ms: 0, active_runs: 0 },
-    ];
-    const s = seriesFrom(pts, 300);
-    expect(s.requests.ys).toEqual([2.4, 0]);
-    expect(s.errors.ys).toEqual([0.4, 0]);
-    expect(s.p95.ys).toEqual([300, null]);
-  });
-  it('scales to a round max that includes the SLO line', () => {
-    const g = chartGeometry({ xs: [0, 1], ys: [100, 200] }, 100, 50, 6000);
-    expect(g.yMax).toBe(10000);
-    expect(g.thresholdY).toBeCloseTo(20);
-    expect(g.path.startsWith('M0.0,')).toBe(true);
-    expect(niceCeil(0.3)).toBe(0.5);
-    expect(chartGeometry({ xs: [], ys: [] }, 10, 10).hasData).toBe(false);
   });
 });
 

@@ -17,6 +17,17 @@ describe('stream assembly (protocol 4)', () => {
     expect(a.get('r1')).toMatchObject({ state: 'final', text: 'Hello world' });
   });
 
+  it('keeps stopReason and errorMessage of failed and killed runs (for the transcript markers)', () => {
+    const a = new StreamAssembler();
+    a.apply(delta(1, 'part', 'part', 'k'));
+    a.apply({ runId: 'k', sessionKey: 'main', seq: 2, state: 'aborted', stopReason: 'aborted' });
+    expect(a.get('k')).toMatchObject({ state: 'aborted', stopReason: 'aborted', text: 'part' });
+    a.apply({ runId: 'f', sessionKey: 'main', seq: 1, state: 'error', stopReason: 'timeout', errorMessage: 'run exceeded 300 s' });
+    expect(a.get('f')).toMatchObject({ state: 'error', stopReason: 'timeout', errorMessage: 'run exceeded 300 s' });
+    a.apply({ runId: 'g', sessionKey: 'main', seq: 1, state: 'error' });
+    expect(a.get('g')).toMatchObject({ stopReason: 'error', errorMessage: 'the run failed' });
+  });
+
   it('ignores a duplicated frame instead of repeating its chunk', () => {
     const a = new StreamAssembler();
     a.apply(delta(1, 'ab', 'ab'));

@@ -56,7 +56,13 @@ impl Store {
                     src.message_count, src.message_count
                 )));
             }
-            let label = format!("{} (fork)", src.label.as_deref().unwrap_or(&src.key));
+            // "<parent label> (fork)", but never "… (fork) (fork)" (decisions.md).
+            let base = src.label.as_deref().unwrap_or(&src.key);
+            let label = if base.ends_with(" (fork)") {
+                base.to_string()
+            } else {
+                format!("{base} (fork)")
+            };
             c.prepare_cached(
                 "INSERT INTO sessions (key, label, thinking_level, verbose_level, reasoning_level, \
                  parent_key, fork_point, agent_id, created_at, updated_at, message_count) \

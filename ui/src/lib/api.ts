@@ -134,6 +134,34 @@ export interface CreatedKey {
   scopes: string[];
   expires_at: number | null;
 }
+/** A device waiting for approval (`GET /api/devices` `pending[]`). */
+export interface PendingDevice {
+  requestId: string;
+  deviceId: string;
+  displayName?: string;
+  platform?: string;
+  clientId?: string;
+  remoteIp?: string;
+  scopes: string[];
+  ts: number;
+  expiresAtMs: number;
+}
+/** A paired device (`paired[]`). */
+export interface PairedDevice {
+  deviceId: string;
+  displayName?: string;
+  operatorLabel?: string;
+  platform?: string;
+  clientId?: string;
+  remoteIp?: string;
+  scopes: string[];
+  approvedVia?: string;
+  createdAtMs: number;
+  approvedAtMs: number;
+  lastSeenAtMs?: number;
+  revokedAtMs?: number;
+  connected?: boolean;
+}
 export interface TreeNodeDto {
   session_key: string;
   parent_session_key: string | null;
@@ -149,6 +177,27 @@ export interface SelfCheckWarning {
   message: string;
   fix: string;
 }
+export interface AuditEntry {
+  id: number;
+  ts: number;
+  kind: string;
+  actor: string | null;
+  target: string | null;
+  detail: unknown;
+  prev_hash: string | null;
+  entry_hash: string | null;
+}
+/** `GET /api/logs`: lines `<RFC 3339 ts> <LEVEL> <target>: <message>`; `cursor` = the next line number. */
+export interface LogsTail {
+  file: string;
+  cursor: number;
+  size: number;
+  lines: string[];
+  truncated: boolean;
+  reset: boolean;
+}
+export type { ColumnsResponse } from './timeseries';
+import type { ColumnsResponse } from './timeseries';
 export type ExportFormat = 'json' | 'csv' | 'svg' | 'png' | 'html';
 
 /** Typed endpoints of the operator API. */
@@ -169,6 +218,14 @@ export function createApi(http: Http) {
       http.post<CreatedKey>('/api/auth/api_keys', { label, scopes, ...(expiresDays ? { expires_days: expiresDays } : {}) }),
     revokeKey: (id: number) => http.del<{ revoked: boolean }>(`/api/auth/api_keys/${encodeURIComponent(id)}`),
     rotateKey: (id: number) => http.post<CreatedKey>(`/api/auth/api_keys/${encodeURIComponent(id)}/rotate`, {}),
+    listDevices: () => http.get<{ pending: PendingDevice[]; paired: PairedDevice[] }>('/api/devices'),
+    approveDevice: (requestId: string) =>
+      http.post<{ requestId: string; device: PairedDevice }>(`/api/devices/requests/${encodeURIComponent(requestId)}/approve`, {}),
+    rejectDevice: (requestId: string) =>
+      http.post<{ requestId: string; deviceId: string }>(`/api/devices/requests/${encodeURIComponent(requestId)}/reject`, {}),
+    removeDevice: (deviceId: string) => http.post<{ deviceId: string }>(`/api/devices/${encodeURIComponent(deviceId)}/remove`, {}),
+    renameDevice: (deviceId: string, label: string) =>
+      http.post<{ deviceId: string; label: string }>(`/api/devices/${encodeURIComponent(deviceId)}/rename`, { label }),
     sessions: (limit: number, offset: number, search?: string) =>
       http.get<{ sessions: any[]; total: number }>(`/api/sessions${q({ limit, offset, search })}`),
     tree: (limit = 1000) => http.get<{ nodes: TreeNodeDto[] }>(`/api/sessions/tree${q({ limit })}`),
@@ -185,6 +242,15 @@ export function createApi(http: Http) {
     metricsHistory: (minutes: number, step: number) =>
       http.get<{ points: Record<string, number>[]; step_seconds: number }>(`/api/metrics/history${q({ minutes, step, limit: 2000 })}`),
     metricsSummary: () => http.get<any>('/api/metrics/summary'),
+    /** uPlot's layout: `null` for steps without data; the server picks the step within `limit`. */
+    metricsColumns: (minutes: number, limit: number) =>
+      http.get<ColumnsResponse>(`/api/metrics/history${q({ minutes, limit, format: 'columns' })}`),
+    /** Counters since start, with `http_requests_by_route` and `bridge_requests_by_method`. */
+    metricsSnapshot: () => http.get<{ metrics: Record<string, any> }>('/api/metrics'),
+    health: () => http.get<Record<string, any>>('/api/health', { quiet401: true }),
+    audit: (limit: number, kind?: string) => http.get<{ entries: AuditEntry[] }>(`/api/audit${q({ limit, kind })}`),
+    logs: (cursor: number | undefined, limit: number, maxBytes?: number) =>
+      http.get<LogsTail>(`/api/logs${q({ cursor, limit, maxBytes })}`),
     selfCheck: () => http.get<{ risk_level: string; warnings: SelfCheckWarning[]; checked_at: number }>('/api/config/self_check'),
     exportFile: (format: ExportFormat, minutes: number) =>
       http.get<Response>(`/api/metrics/export${q({ format, minutes })}`, { raw: true, headers: { accept: '*/*' } }),

@@ -17,6 +17,8 @@ export const health = writable<Record<string, any> | null>(null);
 export const firingAlerts = writable<any[]>([]);
 /** Bumped on every `sessions.changed` so lists and trees refresh (debounced by readers). */
 export const sessionsVersion = writable(0);
+/** Bumped on each `device.pair.*` event (the Devices section refetches). */
+export const devicesVersion = writable(0);
 export const lastSessionChange = writable<{ key?: string; reason?: string } | null>(null);
 export const streams = createStreamStore();
 export const authed = writable(false);
@@ -64,6 +66,11 @@ export function getBridge(): BridgeClient {
         void notify('SLO burning', `${slo} ${p?.severity ?? ''} alert firing`.trim());
       }
     });
+    for (const ev of ['device.pair.requested', 'device.pair.resolved', 'device.pair.changed']) {
+      bridge.on(ev, () => devicesVersion.update((n) => n + 1));
+    }
+    bridge.on('device.pair.requested', (p) =>
+      toast(`Device ${p?.displayName ?? String(p?.deviceId ?? '').slice(0, 12)} waits for approval (Auth page → Devices)`, 'info'));
     bridge.on('shutdown', (p) => toast(`The gateway is shutting down (${p?.reason ?? 'no reason given'}); reconnecting when it is back.`, 'info'));
     bridge.on('auth.failed', (p) => {
       connDetail.set(p?.message ?? 'unauthorized');

@@ -35,3 +35,29 @@ export function formatMs(ms: number | null | undefined): string {
   if (ms == null || !Number.isFinite(ms)) return '—';
   return ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s` : `${Math.round(ms)} ms`;
 }
+
+/** A span in words: 95_000 → "1m 35s", 90_000_000 → "1d 1h". */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms == null || !Number.isFinite(ms) || ms < 0) return '—';
+  const s = Math.floor(ms / 1000);
+  const parts: [number, string][] = [[Math.floor(s / 86400), 'd'], [Math.floor(s / 3600) % 24, 'h'], [Math.floor(s / 60) % 60, 'm'], [s % 60, 's']];
+  const first = parts.findIndex(([v]) => v > 0);
+  if (first < 0) return '0s';
+  return parts.slice(first, first + 2).filter(([v]) => v > 0).map(([v, u]) => `${v}${u}`).join(' ');
+}
+
+/** A JSON value as readable "key: value" pairs (one level; nested values compact). */
+export function detailPairs(detail: unknown): [string, string][] {
+  if (detail == null || detail === '') return [];
+  let v = detail;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return [['', v as string]];
+    }
+  }
+  if (typeof v !== 'object' || v === null) return [['', String(v)]];
+  if (Array.isArray(v)) return [['', v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ')]];
+  return Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)]);
+}

@@ -4,6 +4,9 @@ export interface HistoryMessage {
   role: string;
   content: unknown;
   timestamp: number;
+  /** Set on a run that ended early: `aborted | error | budget | runaway | timeout`. */
+  stopReason?: string;
+  errorMessage?: string;
 }
 
 /**

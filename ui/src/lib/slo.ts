@@ -12,6 +12,8 @@ export interface SloCard {
   budgetLeft: number | null;
   state: BurnState;
   alertSeverity?: string;
+  /** The summary has an error budget for this SLO (shown as "no data" when it cannot be computed). */
+  hasBudget: boolean;
 }
 
 const TITLES: Record<string, string> = {
@@ -40,7 +42,8 @@ export function sloCards(summary: any): SloCard[] {
     const burnAlert = num(s.burn_alert);
     const alert = alerts.find((a) => a?.slo === id);
     let state: BurnState;
-    if (samples === 0) state = 'no-data';
+    // The server says no_data (value null) when the window had no samples: never shown as healthy.
+    if (samples === 0 || value == null || s.state === 'no_data') state = 'no-data';
     else if (alert) state = 'burning';
     else if (value != null && target != null && (unit === 'ms' ? value > target : value < target)) state = 'at-risk';
     else state = 'ok';
@@ -52,9 +55,25 @@ export function sloCards(summary: any): SloCard[] {
       burnAlert,
       unit,
       samples,
-      budgetLeft: num(budgets?.[id]?.remaining_ratio),
+      budgetLeft: budgetLeft(budgets?.[id], state),
       state,
       alertSeverity: alert?.severity,
+      hasBudget: budgets?.[id] != null,
     };
   });
+}
+
+/** Error budget left as a ratio, or null ("no data") when the budget window had no samples. */
+export function budgetLeft(budget: any, state: BurnState): number | null {
+  if (!budget || state === 'no-data' || budget.state === 'no_data') return null;
+  const samples = num(budget.sample_size) ?? num(budget.total);
+  if (samples === 0) return null;
+  return num(budget.remaining_ratio);
+}
+
+/** Budget text: "40.0 % left", "exhausted (−250.0 %)", or "no data". */
+export function budgetText(c: SloCard): string {
+  if (c.budgetLeft == null) return 'no data';
+  if (c.budgetLeft <= 0) return `exhausted (${(c.budgetLeft * 100).toFixed(1).replace('-', '−')} %)`;
+  return `${(c.budgetLeft * 100).toFixed(1)} % left`;
 }

@@ -17,6 +17,7 @@ export interface ChatEventPayload {
   message?: unknown;
   deltaText?: string;
   errorMessage?: string;
+  stopReason?: string;
 }
 
 export interface LiveRun {
@@ -25,6 +26,8 @@ export interface LiveRun {
   state: RunState;
   text: string;
   errorMessage?: string;
+  /** From the terminal event (`aborted`, `error`, `timeout`, …). */
+  stopReason?: string;
   /** Highest seq applied so far. */
   lastSeq: number;
   /** Order in which runs were first seen, for stable display. */
@@ -103,6 +106,8 @@ export class StreamAssembler {
         run.text = this.assemble(acc);
       }
       if (state === 'error') run.errorMessage = ev.errorMessage ?? 'the run failed';
+      else if (ev.errorMessage) run.errorMessage = ev.errorMessage;
+      run.stopReason = ev.stopReason ?? (state === 'final' ? undefined : state);
     }
     return { ...run };
   }

@@ -247,7 +247,11 @@ pub async fn fork(
     let source = normalize_session_key(source)?;
     let target = match target.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => normalize_session_key(Some(t))?,
-        None => format!("{source}-fork-{}", &crate::auth::random_hex(4)),
+        None => format!(
+            "{}-fork-{}",
+            fork_root(&source),
+            &crate::auth::random_hex(4)
+        ),
     };
     if source == target {
         return Err(Error::invalid(
@@ -287,6 +291,20 @@ pub async fn fork(
         target_session_key: target,
         fork_point,
     })
+}
+
+/// The key a default fork name starts from: a fork of a fork keeps the root's name
+/// (`a-fork-1234abcd-fork-…` → `a`), so names do not grow (decisions.md).
+pub fn fork_root(key: &str) -> &str {
+    let mut root = key;
+    while let Some((head, tail)) = root.rsplit_once("-fork-") {
+        if tail.len() == 8 && tail.bytes().all(|b| b.is_ascii_hexdigit()) && !head.is_empty() {
+            root = head;
+        } else {
+            break;
+        }
+    }
+    root
 }
 
 /// Deletes a session and its messages (not its forks). Unknown → false, nothing created.
@@ -433,4 +451,19 @@ pub async fn patch(engine: &Engine, key: Option<&str>, p: SettingsParams) -> Res
         row: Some(std::sync::Arc::new(row.clone())),
     });
     Ok(row)
+}
+
+#[cfg(test)]
+mod fork_name_tests {
+    use super::fork_root;
+
+    #[test]
+    fn a_fork_of_a_fork_keeps_the_root_name() {
+        assert_eq!(fork_root("a"), "a");
+        assert_eq!(fork_root("a-fork-8dd9ce99"), "a");
+        assert_eq!(fork_root("a-fork-8dd9ce99-fork-31ef8033"), "a");
+        // Not our suffix: kept as it is.
+        assert_eq!(fork_root("deploy-fork-notes"), "deploy-fork-notes");
+        assert_eq!(fork_root("-fork-8dd9ce99"), "-fork-8dd9ce99");
+    }
 }
