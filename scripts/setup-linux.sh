@@ -17,6 +17,8 @@ PACKAGES=(
   webkit2gtk-driver              # WebKitWebDriver: drives the app's webview in the smoke test
   chromium                       # the browser end-to-end tests (playwright-core)
   wrk                            # the HTTP benchmarks
+  dbus                           # dbus-run-session: the fleet keychain test's own session bus
+  gnome-keyring                  # a Secret Service for the `keyring` crate (fleet tokens)
 )
 
 if [[ "$(uname -s)" != "Linux" ]]; then

@@ -1,5 +1,7 @@
 //! A system notification when an SLO alert starts firing (`EngineEvent::SloAlert`) and when a
-//! device waits for pairing approval (`EngineEvent::DevicePairRequested`).
+//! device waits for pairing approval (`EngineEvent::DevicePairRequested`), and when a remote
+//! gateway stays down or comes back (`EngineEvent::GatewayAlert`), and when a scheduled run
+//! lands in the dead-letter queue (`EngineEvent::Cron` with `deadLettered`).
 
 use crate::alert_notice::{for_alert, NoticeThrottle};
 use crate::shell::Shell;
@@ -47,6 +49,34 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
                         tracing::warn!("could not show the notification ({title}): {e}");
                     }
                 }
+                Ok(EngineEvent::GatewayAlert(payload)) => {
+                    let (title, body) = gateway_notice(&payload);
+                    tracing::info!("notifying: {title}");
+                    if let Err(e) = app
+                        .notification()
+                        .builder()
+                        .title(&title)
+                        .body(&body)
+                        .show()
+                    {
+                        tracing::warn!("could not show the notification ({title}): {e}");
+                    }
+                }
+                Ok(EngineEvent::Cron(payload)) => {
+                    let Some((title, body)) = dead_letter_notice(&payload) else {
+                        continue; // only a run that landed in the dead-letter queue notifies
+                    };
+                    tracing::info!("notifying: {title}");
+                    if let Err(e) = app
+                        .notification()
+                        .builder()
+                        .title(&title)
+                        .body(&body)
+                        .show()
+                    {
+                        tracing::warn!("could not show the notification ({title}): {e}");
+                    }
+                }
                 Ok(EngineEvent::Shutdown { .. }) | Err(RecvError::Closed) => break,
                 Ok(_) => {}
                 Err(RecvError::Lagged(n)) => {
@@ -74,6 +104,47 @@ fn device_notice(p: &serde_json::Value) -> (String, String) {
     )
 }
 
+/// The notification for a `gateway.alert` payload (fleet): which gateway stayed down, or is
+/// back. The token is never in the payload.
+fn gateway_notice(p: &serde_json::Value) -> (String, String) {
+    let name = p["name"].as_str().unwrap_or("a gateway");
+    let url = p["url"].as_str().unwrap_or("");
+    if p["state"] == "resolved" {
+        return (
+            "Gateway is up again".to_string(),
+            format!("{name} ({url}) answers again."),
+        );
+    }
+    let probes = p["downProbes"].as_i64().unwrap_or(0);
+    let why = p["lastError"]
+        .as_str()
+        .map(|e| format!(" Last error: {e}."))
+        .unwrap_or_default();
+    (
+        "Gateway is down".to_string(),
+        format!("{name} ({url}) failed {probes} probes in a row.{why} See the Gateways page."),
+    )
+}
+
+#[cfg(test)]
+mod gateway_notice_tests {
+    #[test]
+    fn names_the_gateway_the_streak_and_the_error() {
+        let (title, body) = super::gateway_notice(&serde_json::json!({
+            "name": "lab", "url": "ws://10.0.0.5:18789/", "state": "firing",
+            "downProbes": 3, "lastError": "cannot connect"
+        }));
+        assert_eq!(title, "Gateway is down");
+        assert!(
+            body.contains("lab (ws://10.0.0.5:18789/) failed 3 probes"),
+            "{body}"
+        );
+        assert!(body.contains("cannot connect"), "{body}");
+        let (title, _) = super::gateway_notice(&serde_json::json!({"state": "resolved"}));
+        assert_eq!(title, "Gateway is up again");
+    }
+}
+
 #[cfg(test)]
 mod device_notice_tests {
     #[test]
@@ -84,5 +155,59 @@ mod device_notice_tests {
         assert_eq!(title, "Device waits for approval");
         assert!(body.starts_with("abcdef012345… from 10.0.0.7"), "{body}");
         assert!(body.contains("Auth page"), "{body}");
+    }
+}
+
+/// The notification for a `cron` event of a dead-lettered run (`deadLettered:true, dlqId`); None
+/// for every other `cron` event (added, started, a finished run that succeeded or will retry).
+fn dead_letter_notice(p: &serde_json::Value) -> Option<(String, String)> {
+    if p["deadLettered"] != serde_json::Value::Bool(true) {
+        return None;
+    }
+    let job = p["jobId"].as_str().unwrap_or("a job");
+    let attempts = p["attempt"].as_i64().unwrap_or(1);
+    let error: String = p["error"]
+        .as_str()
+        .unwrap_or("no error message")
+        .chars()
+        .take(160)
+        .collect();
+    Some((
+        "Scheduled job failed".to_string(),
+        format!(
+            "{job} failed {attempts} attempt{} ({error}). Replay or discard it on the Scheduler page (dead-letter queue).",
+            if attempts == 1 { "" } else { "s" }
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod dead_letter_notice_tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_dead_lettered_run_names_the_job_the_error_and_where_to_replay() {
+        let (title, body) = super::dead_letter_notice(&json!({
+            "jobId": "job_abc", "action": "finished", "status": "error", "attempt": 3,
+            "error": "simulated failure", "deadLettered": true, "dlqId": "dlq_1"
+        }))
+        .unwrap();
+        assert_eq!(title, "Scheduled job failed");
+        assert!(
+            body.starts_with("job_abc failed 3 attempts (simulated failure)"),
+            "{body}"
+        );
+        assert!(body.contains("Scheduler page"), "{body}");
+    }
+
+    #[test]
+    fn other_cron_events_do_not_notify() {
+        for p in [
+            json!({"jobId": "j", "action": "started"}),
+            json!({"jobId": "j", "action": "finished", "status": "error", "nextRetryAtMs": 5}),
+            json!({"jobId": "j", "action": "finished", "status": "ok"}),
+        ] {
+            assert!(super::dead_letter_notice(&p).is_none(), "{p}");
+        }
     }
 }

@@ -264,7 +264,35 @@ def _engine_url(s):
 
 
 def run_ui_checks(s, checks, export_dir):
-    checks.run("the UI shows connected", lambda: s.wait_for(CONNECTED, 45) and None)
+    def connected():
+        try:
+            s.wait_for(CONNECTED, 45)
+        except Exception:
+            # Say what the window shows instead, so a failure can be read from the log.
+            shown = s.execute(
+                "return location.href + ' | ' + (document.body ? document.body.innerText : '').slice(0, 400)"
+                " + ' | html: ' + document.documentElement.outerHTML.slice(0, 1500);"
+            )
+            print(f"  the window shows: {shown}", flush=True)
+            errors = s.execute(
+                "return window.__MICROCLAW_ERRORS__ === undefined ? 'main.ts did not run' : window.__MICROCLAW_ERRORS__;"
+            )
+            print(f"  page errors: {errors}", flush=True)
+            # An error while the bundle loads (before main.ts runs) is seen by loading it again.
+            probe = s.execute(
+                "const m = document.querySelector('script[type=module]');"
+                "return new Promise((res) => {"
+                " const errs = [];"
+                " window.addEventListener('error', (e) => errs.push(String(e.message) + ' @' + e.filename + ':' + e.lineno + ':' + e.colno));"
+                " const sc = document.createElement('script'); sc.type = 'module'; sc.src = m.src + '?probe=1';"
+                " sc.onload = () => setTimeout(() => res('onload; errors: ' + JSON.stringify(errs) + '; app children: ' + document.getElementById('app').childElementCount + '; ' + JSON.stringify(window.__MICROCLAW_ERRORS__)), 1500);"
+                " sc.onerror = () => res('script onerror');"
+                " document.head.appendChild(sc); });"
+            )
+            print(f"  probe: {probe}", flush=True)
+            raise
+
+    checks.run("the UI shows connected", connected)
 
     def round_trip():
         key = f"desktop-smoke-{int(time.time())}"

@@ -288,6 +288,15 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     await page.getByTestId('audit-kind').fill(kind);
     await page.getByTestId('audit-apply').click();
     await page.waitForFunction((k) => decodeURIComponent(location.hash).includes(`kind=${k}`), kind, { timeout: T });
+    // The filtered list replaces the unfiltered one once its request answers: wait for it.
+    await page.waitForFunction(
+      (k) => {
+        const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
+        return rows.length > 0 && rows.every((r) => r.dataset.kind === k);
+      },
+      kind,
+      { timeout: T },
+    );
     const kinds = await page.getByTestId('audit-row').evaluateAll((els) => [...new Set(els.map((e) => e.dataset.kind))]);
     assert.deepEqual(kinds, [kind]);
     await shot('audit');

@@ -26,7 +26,8 @@ describe('keyboard shortcuts', () => {
     expect(shortcutFor({ key: 'm' }, false)).toBeNull();
     expect(shortcutFor({ key: '3', altKey: true }, false)).toEqual({ kind: 'goto', page: 'metrics' });
     expect(shortcutFor({ key: '8', altKey: true }, false)).toEqual({ kind: 'goto', page: 'gateway' });
-    expect(shortcutFor({ key: '9', altKey: true }, false)).toBeNull();
+    expect(shortcutFor({ key: '9', altKey: true }, false)).toEqual({ kind: 'goto', page: 'fleet' });
+    expect(shortcutFor({ key: '0', altKey: true }, false)).toBeNull();
     expect(shortcutFor({ key: 'o' }, true)).toEqual({ kind: 'goto', page: 'overview' });
     expect(shortcutFor({ key: 'l' }, true)).toEqual({ kind: 'goto', page: 'logs' });
     expect(shortcutFor({ key: 'u' }, true)).toEqual({ kind: 'goto', page: 'audit' });

@@ -42,13 +42,15 @@ pub async fn run(a: StartArgs) -> Result<ExitCode> {
     }
     engine.start_background();
     let url = format!("http://{local}");
-    println!("listening on {url}");
+    say(format_args!("listening on {url}"));
     if let Some(token) = engine.setup_token() {
-        println!("first run: set the operator password at {url}/#/setup?token={token}");
-        println!(
+        say(format_args!(
+            "first run: set the operator password at {url}/#/setup?token={token}"
+        ));
+        say(format_args!(
             "  (or run `microclaw auth password set --data-dir {}`)",
             engine.data_dir().display()
-        );
+        ));
     }
     let check = microclaw_engine::self_check::run(&engine).map_err(|e| anyhow!(e.message))?;
     for w in check
@@ -61,7 +63,7 @@ pub async fn run(a: StartArgs) -> Result<ExitCode> {
     microclaw_gateway::serve(listener, engine, shutdown)
         .await
         .context("gateway stopped with an error")?;
-    println!("stopped");
+    say(format_args!("stopped"));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -96,4 +98,13 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 's
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+/// A line on stdout that never panics: a closed stdout (the reader went away) must not stop
+/// the server, so write errors are ignored.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }

@@ -18,15 +18,17 @@ fn start_logging(dir: &std::path::Path, log: &str) -> (ChildGuard, u16) {
         .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.with_extension("stderr.log")).unwrap(),
+        ));
     let mut child = ChildGuard(c.spawn().expect("spawn microclaw start"));
     let stdout = child.0.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+            // Keep draining after the receiver is gone: a closed pipe would make the
+            // server's next line fail.
+            let _ = tx.send(line);
         }
     });
     let first = rx.recv_timeout(WAIT).expect("start prints a first line");
@@ -54,7 +56,8 @@ fn the_running_server_logs_into_the_ring_logs_tail_reads() {
     let bad = call(&[&format!("no.such.{key}")]);
     assert_ne!(bad.code, 0, "{bad:?}");
     let out = call(&["logs.tail", "--params", r#"{"limit": 5000}"#]);
-    assert_eq!(out.code, 0, "{out:?}");
+    let server_err = std::fs::read_to_string(dir.with_extension("stderr.log")).unwrap_or_default();
+    assert_eq!(out.code, 0, "{out:?}\nserver stderr:\n{server_err}");
     let v: Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert_eq!(v["file"], "memory");
     let lines: Vec<&str> = v["lines"]

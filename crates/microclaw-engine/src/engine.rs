@@ -50,6 +50,8 @@ pub struct Engine {
     config_file: Mutex<PathBuf>,
     /// The recent log lines `logs.tail` reads (the process ring when a binary installed one).
     log_ring: Arc<crate::log_ring::LogRing>,
+    /// The scheduler's in-memory state (jobs in flight, wake-ups).
+    scheduler: crate::scheduler::SchedulerState,
 }
 
 impl std::fmt::Debug for Engine {
@@ -129,6 +131,7 @@ impl Engine {
                 self_ref: weak.clone(),
                 config_file: Mutex::new(config_file),
                 log_ring,
+                scheduler: Default::default(),
             }
         });
         Ok(engine)
@@ -150,6 +153,8 @@ impl Engine {
         let task = self.metrics_engine.spawn(self.background.clone());
         *self.metrics_task.lock() = Some(task);
         crate::ops::alerts::spawn_alert_fanout(self.clone(), self.background.clone());
+        crate::scheduler::spawn(self.clone(), self.background.clone());
+        crate::fleet::prober::spawn(self.clone(), self.background.clone());
     }
 
     pub fn config(&self) -> &Config {
@@ -192,6 +197,9 @@ impl Engine {
     }
     pub fn uptime_ms(&self) -> i64 {
         (self.now_ms() - self.started_at_ms).max(0)
+    }
+    pub fn scheduler(&self) -> &crate::scheduler::SchedulerState {
+        &self.scheduler
     }
     pub fn presence(&self) -> &Presence {
         &self.presence

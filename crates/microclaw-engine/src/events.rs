@@ -14,6 +14,9 @@ pub enum EngineEvent {
     },
     /// An SLO alert started or cleared (`slo.alert` payload).
     SloAlert(Value),
+    /// A scheduler `cron` event (`openclaw-methods.md` §4.7: added, updated, removed, started,
+    /// finished; a dead-lettered run is `finished` with `deadLettered: true`).
+    Cron(Value),
     /// An operator connection joined or left.
     PresenceChanged,
     /// Graceful stop is starting: tell clients (`shutdown` event); runs are being ended.
@@ -34,4 +37,7 @@ pub enum EngineEvent {
     DevicePairChanged,
     /// A device was removed or revoked: its open bridge connections must close.
     DeviceAccessEnded { device_id: String },
+    /// A remote gateway stayed down for `fleet.down_alert_after` probes (`state: "firing"`)
+    /// or came back (`"resolved"`): the `gateway.alert` payload.
+    GatewayAlert(Value),
 }

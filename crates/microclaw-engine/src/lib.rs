@@ -6,10 +6,12 @@ pub mod audit;
 pub mod auth;
 mod engine;
 pub mod events;
+pub mod fleet;
 pub mod log_ring;
 pub mod ops;
 pub mod presence;
 pub mod principal;
+pub mod scheduler;
 pub mod self_check;
 
 pub use engine::{Engine, EngineOptions, CONFIG_FILE_NAME, DB_FILE_NAME};

@@ -233,13 +233,20 @@ impl Metrics {
         }
     }
 
-    /// One scheduled job run. Nothing schedules jobs yet, so these stay 0 for now.
+    /// One due scheduler run reaching its outcome: succeeded (first try or retry) or
+    /// dead-lettered.
     #[inline]
     pub fn record_scheduler_run(&self, ok: bool) {
         self.scheduler_runs.add(1);
         if ok {
             self.scheduler_success.add(1);
         }
+    }
+
+    /// A dead-lettered due run (already counted as a failure) that a replay made succeed.
+    #[inline]
+    pub fn record_scheduler_recovered(&self) {
+        self.scheduler_success.add(1);
     }
 
     #[inline]

@@ -39,6 +39,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_message_search",
         include_str!("migrations/0009_message_search.sql"),
     ),
+    (
+        "0010_scheduler",
+        include_str!("migrations/0010_scheduler.sql"),
+    ),
+    (
+        "0011_gateways",
+        include_str!("migrations/0011_gateways.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -213,10 +213,14 @@ fn messages_written_before_the_migration_are_backfilled() {
         .message_append("old", "user", "pelican brief", 1)
         .unwrap();
     t.store.close();
-    // Roll the schema back to before 0009, as a database from an older build would be.
+    // Roll the schema back to before 0009, as a database from an older build would be (the
+    // tables of later migrations go too, so they can be created again).
     let c = raw(&t.path);
     c.execute_batch(
-        "DROP TRIGGER message_fts_after_insert; DROP TRIGGER message_fts_after_delete; \
+        "DROP TABLE IF EXISTS scheduler_jobs; DROP TABLE IF EXISTS scheduler_runs; \
+         DROP TABLE IF EXISTS scheduler_dlq; DROP TABLE IF EXISTS gateway_probes; \
+         DROP TABLE IF EXISTS gateways; \
+         DROP TRIGGER message_fts_after_insert; DROP TRIGGER message_fts_after_delete; \
          DROP TRIGGER message_fts_after_update; DROP TABLE message_fts; PRAGMA user_version = 8; \
          INSERT INTO messages (session_id, role, text, created_at) \
          SELECT id, 'user', 'heron wading', 2 FROM sessions WHERE key = 'old';",

@@ -199,6 +199,13 @@ export interface LogsTail {
 export type { ColumnsResponse } from './timeseries';
 import type { ColumnsResponse } from './timeseries';
 export type ExportFormat = 'json' | 'csv' | 'svg' | 'png' | 'html';
+export type SessionExportFormat = 'md' | 'json';
+/** `GET /api/audit/verify`. */
+export interface AuditVerify {
+  intact: boolean;
+  verified?: number;
+  reason?: string;
+}
 
 /** Typed endpoints of the operator API. */
 export function createApi(http: Http) {
@@ -249,6 +256,11 @@ export function createApi(http: Http) {
     metricsSnapshot: () => http.get<{ metrics: Record<string, any> }>('/api/metrics'),
     health: () => http.get<Record<string, any>>('/api/health', { quiet401: true }),
     audit: (limit: number, kind?: string) => http.get<{ entries: AuditEntry[] }>(`/api/audit${q({ limit, kind })}`),
+    /** The hash chain's check (`microclaw audit verify`): intact with the rows verified, or the reason it broke. */
+    auditVerify: () => http.get<AuditVerify>('/api/audit/verify'),
+    /** A session's transcript as a file (raw Response; `Content-Disposition` names it). */
+    sessionExport: (key: string, format: SessionExportFormat) =>
+      http.get<Response>(`/api/sessions/export${q({ session_key: key, format })}`, { raw: true, headers: { accept: '*/*' } }),
     logs: (cursor: number | undefined, limit: number, maxBytes?: number) =>
       http.get<LogsTail>(`/api/logs${q({ cursor, limit, maxBytes })}`),
     selfCheck: () => http.get<{ risk_level: string; warnings: SelfCheckWarning[]; checked_at: number }>('/api/config/self_check'),
@@ -257,3 +269,122 @@ export function createApi(http: Http) {
   };
 }
 export type Api = ReturnType<typeof createApi>;
+
+/** A gateway row of `GET /api/gateways` (fleet; the token is never in it). */
+export interface FleetGateway {
+  id: number | 'local';
+  name: string;
+  url: string | null;
+  kind: 'openclaw' | 'microclaw' | 'console' | null;
+  local: boolean;
+  status: 'up' | 'down' | 'auth_failed' | 'unknown';
+  latencyMs: number | null;
+  version: string | null;
+  protocol: number | null;
+  sessionCount: number | null;
+  lastCheckedAt: number | null;
+  lastError: string | null;
+  downProbes?: number;
+  tokenStore?: 'keychain' | 'file';
+}
+export interface FleetProbe {
+  at: number;
+  status: string;
+  latencyMs: number | null;
+  error: string | null;
+}
+
+/** The fleet endpoints (`/api/gateways`): list, add, change, remove, probe, history, forward one call. */
+export function fleetApi(http: Http) {
+  const path = (id: number) => `/api/gateways/${encodeURIComponent(id)}`;
+  return {
+    list: () => http.get<{ gateways: FleetGateway[]; tokenStore: string }>('/api/gateways'),
+    add: (name: string, url: string, token: string) => http.post<FleetGateway>('/api/gateways', { name, url, token }),
+    update: (id: number, patch: { name?: string; url?: string; token?: string }) =>
+      http.request<FleetGateway>('PATCH', path(id), patch),
+    remove: (id: number) => http.del<{ removed: boolean }>(path(id)),
+    probe: (id: number) => http.post<FleetGateway>(`${path(id)}/probe`, {}),
+    history: (id: number, limit = 60) => http.get<{ history: FleetProbe[] }>(`${path(id)}/history${q({ limit })}`),
+    /** Forwards one bridge call (read methods need read; anything else admin). */
+    call: <T = any>(id: number, method: string, params: Record<string, unknown> = {}) =>
+      http.post<{ ok: true; payload: T }>(`${path(id)}/call`, { method, params }).then((r) => r.payload),
+  };
+}
+
+/** A schedule as the scheduler stores it (`docs/scheduler.md`). */
+export type CronSchedule =
+  | { kind: 'cron'; expr: string; tz?: string }
+  | { kind: 'every'; everyMs: number; anchorMs?: number }
+  | { kind: 'at'; at?: string; atMs?: number };
+/** A job as `GET /api/scheduler/jobs` lists it (OpenClaw's `cron.list` shape). */
+export interface CronJob {
+  id: string;
+  name?: string;
+  enabled: boolean;
+  schedule: CronSchedule;
+  payload?: { kind: string; message?: string; timeoutSeconds?: number };
+  sessionKey?: string | null;
+  sessionTarget?: string;
+  retry?: { maxAttempts?: number; backoffMs?: number };
+  catchUp?: string;
+  deleteAfterRun?: boolean;
+  nextRunAtMs?: number | null;
+  lastRunStatus?: string | null;
+  configRevision?: string;
+  state?: Record<string, any>;
+  error?: string;
+}
+/** One attempt of a job (`GET /api/scheduler/runs` `entries[]`). */
+export interface CronRun {
+  ts: number;
+  jobId: string;
+  action: string;
+  status?: string;
+  error?: string;
+  runId?: string | null;
+  sessionKey?: string | null;
+  runAtMs?: number;
+  dueAtMs?: number;
+  durationMs?: number | null;
+  attempt?: number;
+  trigger?: string;
+}
+/** A dead-lettered run (`GET /api/scheduler/dlq` `items[]`). */
+export interface DlqItem {
+  id: string;
+  jobId: string;
+  runId?: string | null;
+  error: string;
+  attempts: number;
+  failedAtMs: number;
+  dueAtMs: number;
+  status: string;
+  resolvedAtMs?: number | null;
+}
+export interface CronPreview {
+  nextRunsAtMs: number[];
+  nextRuns: string[];
+}
+
+/** `/api/scheduler/…` (reads need operator.read; changes, runs, replay and discard need admin). */
+export function createSchedulerApi(http: Http) {
+  const job = (id: string) => `/api/scheduler/jobs/${encodeURIComponent(id)}`;
+  const dlq = (id: string) => `/api/scheduler/dlq/${encodeURIComponent(id)}`;
+  return {
+    jobs: () => http.get<{ jobs: CronJob[]; total: number }>('/api/scheduler/jobs?enabled=all&limit=200'),
+    status: () => http.get<{ enabled: boolean; jobs: number; nextWakeAtMs: number | null; running: number }>('/api/scheduler/status'),
+    addJob: (body: Record<string, unknown>) => http.post<CronJob>('/api/scheduler/jobs', body),
+    updateJob: (id: string, patch: Record<string, unknown>) => http.request<CronJob>('PATCH', job(id), patch),
+    removeJob: (id: string) => http.del<{ removed: boolean }>(job(id)),
+    runJob: (id: string) => http.post<{ ran?: boolean; enqueued?: boolean; reason?: string }>(`${job(id)}/run`, { mode: 'force' }),
+    runs: (jobId: string, limit = 50) => http.get<{ entries: CronRun[]; total: number }>(`/api/scheduler/runs${q({ jobId, limit })}`),
+    /** Next fire times of `{expr, tz}` or `{kind:'every', everyMs}` / `{kind:'at', at}`. */
+    preview: (params: Record<string, string | number | undefined>, count = 5) =>
+      http.get<CronPreview>(`/api/scheduler/preview${q({ ...params, count })}`),
+    dlq: (includeResolved = false) =>
+      http.get<{ items: DlqItem[] }>(`/api/scheduler/dlq${includeResolved ? '?includeResolved=true' : ''}`),
+    replay: (id: string) => http.post<{ replayed: boolean; runId?: string }>(`${dlq(id)}/replay`, {}),
+    discard: (id: string) => http.post<{ discarded: boolean }>(`${dlq(id)}/discard`, {}),
+  };
+}
+export type SchedulerApi = ReturnType<typeof createSchedulerApi>;

@@ -18,8 +18,11 @@ export interface KeyLike {
   inEditable?: boolean;
 }
 
+/** Alt+digit reaches the first nine pages (a regex class `[1-10]` would match only 0 and 1). */
+const ALT_PAGES = Math.min(PAGES.length, 9);
+
 export const G_MAP: Record<string, MainPage> = {
-  o: 'overview', s: 'sessions', m: 'metrics', u: 'audit', l: 'logs', a: 'auth', f: 'safety', g: 'gateway',
+  o: 'overview', s: 'sessions', m: 'metrics', u: 'audit', l: 'logs', a: 'auth', f: 'safety', g: 'gateway', c: 'scheduler',
 };
 
 /** What the help dialog lists (one source with the handler above). */
@@ -28,14 +31,14 @@ export function shortcutList(): { keys: string[]; what: string }[] {
     { keys: ['?'], what: 'show this help' },
     { keys: ['/'], what: 'focus the search box of the page' },
     ...Object.entries(G_MAP).map(([k, p]) => ({ keys: ['g', k], what: `go to ${p[0].toUpperCase()}${p.slice(1)}` })),
-    { keys: [`Alt+1…${PAGES.length}`], what: 'go to the n-th page of the navigation' },
+    { keys: [`Alt+1…${ALT_PAGES}`], what: 'go to the n-th page of the navigation' },
     { keys: ['Ctrl+Enter'], what: 'send the message (in the composer; ⌘+Enter on a Mac)' },
     { keys: ['Esc'], what: 'close this help' },
   ];
 }
 
 export function shortcutFor(ev: KeyLike, gPending: boolean): ShortcutAction {
-  const digits = new RegExp(`^[1-${PAGES.length}]$`);
+  const digits = new RegExp(`^[1-${ALT_PAGES}]$`);
   if (ev.altKey && !ev.ctrlKey && !ev.metaKey && digits.test(ev.key)) {
     return { kind: 'goto', page: PAGES[Number(ev.key) - 1] };
   }

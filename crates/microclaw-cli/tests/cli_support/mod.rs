@@ -158,9 +158,9 @@ pub fn start_server(dir: &Path) -> Server {
     let (tx, rx) = channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+            // Keep draining after the receiver is gone: a closed pipe would make the
+            // server's next line fail.
+            let _ = tx.send(line);
         }
     });
     let first_line = rx.recv_timeout(WAIT).expect("start prints a first line");

@@ -14,6 +14,7 @@ pub struct Config {
     pub observability: ObservabilityConfig,
     pub agents: AgentsConfig,
     pub logging: LoggingConfig,
+    pub fleet: super::FleetConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

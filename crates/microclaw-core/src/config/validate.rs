@@ -156,6 +156,26 @@ pub(super) fn validate(c: &Config) -> Result<(), Error> {
         64 << 10,
         256 << 20,
     )?;
+    if !super::fleet::TOKEN_STORES.contains(&c.fleet.token_store.as_str()) {
+        return Err(Error::invalid(format!(
+            "config fleet.token_store = '{}': expected \"auto\", \"keychain\" or \"file\"",
+            c.fleet.token_store
+        )));
+    }
+    range(
+        "fleet.probe_interval_ms",
+        c.fleet.probe_interval_ms,
+        100,
+        86_400_000,
+    )?;
+    range(
+        "fleet.probe_timeout_ms",
+        c.fleet.probe_timeout_ms,
+        100,
+        120_000,
+    )?;
+    range("fleet.history_rows", c.fleet.history_rows, 10, 100_000)?;
+    range("fleet.down_alert_after", c.fleet.down_alert_after, 1, 1000)?;
     if c.agents.default != "builtin" && !c.agents.backends.contains_key(&c.agents.default) {
         return Err(Error::invalid(format!(
             "config agents.default = '{}' names no configured agent: expected \"builtin\" or one of [{}]",

@@ -39,6 +39,12 @@ pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow
         EngineEvent::SloAlert(payload) if readable => {
             out.event("slo.alert", payload);
         }
+        EngineEvent::GatewayAlert(payload) if readable => {
+            out.event("gateway.alert", payload);
+        }
+        EngineEvent::Cron(payload) if readable => {
+            out.event_droppable("cron", payload);
+        }
         EngineEvent::PresenceChanged if readable => {
             out.event_droppable("presence", json!({"presence": presence_json(&ctx.engine)}));
         }

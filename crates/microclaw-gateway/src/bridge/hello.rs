@@ -16,6 +16,7 @@ pub const EVENTS: &[&str] = &[
     "sessions.changed",
     "shutdown",
     "slo.alert",
+    "gateway.alert",
     "device.pair.requested",
     "device.pair.resolved",
     "device.pair.changed",

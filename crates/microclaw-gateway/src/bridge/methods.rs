@@ -168,6 +168,35 @@ pub static METHODS: &[MethodSpec] = &[
     m!("config.get", [], R, info::config_get),
     m!("logs.tail", [], R, super::handlers_logs::tail),
     m!("node.list", [], R, info::node_list),
+    m!("gateways.list", [], R, super::handlers_fleet::list),
+    m!("gateways.history", [], R, super::handlers_fleet::history),
+    m!("gateways.add", [], ADMIN, super::handlers_fleet::add),
+    m!("gateways.update", [], ADMIN, super::handlers_fleet::update),
+    m!("gateways.remove", [], ADMIN, super::handlers_fleet::remove),
+    m!("gateways.probe", [], ADMIN, super::handlers_fleet::probe),
+    m!("gateways.call", [], R, super::handlers_fleet::call),
+    m!("cron.list", [], R, super::handlers_cron::list),
+    m!("cron.get", [], R, super::handlers_cron::get),
+    m!("cron.status", [], R, super::handlers_cron::status),
+    m!("cron.runs", [], R, super::handlers_cron::runs),
+    m!("cron.preview", [], R, super::handlers_cron::preview),
+    m!("cron.add", [], ADMIN, super::handlers_cron::add),
+    m!("cron.update", [], ADMIN, super::handlers_cron::update),
+    m!("cron.remove", [], ADMIN, super::handlers_cron::remove),
+    m!("cron.run", [], ADMIN, super::handlers_cron::run),
+    m!("cron.dlq.list", [], R, super::handlers_cron::dlq_list),
+    m!(
+        "cron.dlq.replay",
+        [],
+        ADMIN,
+        super::handlers_cron::dlq_replay
+    ),
+    m!(
+        "cron.dlq.discard",
+        [],
+        ADMIN,
+        super::handlers_cron::dlq_discard
+    ),
 ];
 
 static BY_NAME: LazyLock<HashMap<&'static str, &'static MethodSpec>> = LazyLock::new(|| {

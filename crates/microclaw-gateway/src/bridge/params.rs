@@ -34,6 +34,11 @@ impl<'a> Params<'a> {
         BridgeError::params(self.method, why)
     }
 
+    /// The whole params object (operations that read it themselves, e.g. `cron.*`).
+    pub fn raw(&self) -> &'a Map<String, Value> {
+        self.obj
+    }
+
     /// The raw value of a key; `null` counts as absent.
     pub fn value(&self, key: &str) -> Option<&'a Value> {
         self.obj.get(key).filter(|v| !v.is_null())

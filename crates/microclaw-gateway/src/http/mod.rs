@@ -9,8 +9,10 @@ mod record;
 mod routes_auth;
 mod routes_config;
 mod routes_devices;
+mod routes_gateways;
 mod routes_logs;
 mod routes_metrics;
+mod routes_scheduler;
 mod routes_session_export;
 mod routes_sessions;
 pub mod scopes;
@@ -40,6 +42,20 @@ pub fn routes(state: AppState) -> Router {
             post(routes_auth::keys_rotate),
         )
         .route("/api/audit", get(routes_auth::audit_list))
+        .route("/api/audit/verify", get(routes_auth::audit_verify))
+        .route(
+            "/api/gateways",
+            get(routes_gateways::list).post(routes_gateways::add),
+        )
+        .route(
+            "/api/gateways/{id}",
+            get(routes_gateways::get_one)
+                .patch(routes_gateways::update)
+                .delete(routes_gateways::remove),
+        )
+        .route("/api/gateways/{id}/history", get(routes_gateways::history))
+        .route("/api/gateways/{id}/probe", post(routes_gateways::probe))
+        .route("/api/gateways/{id}/call", post(routes_gateways::call))
         .route("/api/devices", get(routes_devices::list))
         .route(
             "/api/devices/requests/{id}/approve",
@@ -72,6 +88,29 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/api/config/self_check", get(routes_config::self_check))
         .route("/api/logs", get(routes_logs::tail))
+        .route(
+            "/api/scheduler/jobs",
+            get(routes_scheduler::list).post(routes_scheduler::add),
+        )
+        .route(
+            "/api/scheduler/jobs/{id}",
+            get(routes_scheduler::get)
+                .patch(routes_scheduler::update)
+                .delete(routes_scheduler::remove),
+        )
+        .route("/api/scheduler/jobs/{id}/run", post(routes_scheduler::run))
+        .route("/api/scheduler/runs", get(routes_scheduler::runs))
+        .route("/api/scheduler/status", get(routes_scheduler::status))
+        .route("/api/scheduler/preview", get(routes_scheduler::preview))
+        .route("/api/scheduler/dlq", get(routes_scheduler::dlq_list))
+        .route(
+            "/api/scheduler/dlq/{id}/replay",
+            post(routes_scheduler::dlq_replay),
+        )
+        .route(
+            "/api/scheduler/dlq/{id}/discard",
+            post(routes_scheduler::dlq_discard),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             credentials::authorize,

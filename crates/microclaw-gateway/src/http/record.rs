@@ -19,6 +19,7 @@ const ROUTES: &[&str] = &[
     "/api/auth/api_keys/{id}",
     "/api/auth/api_keys/{id}/rotate",
     "/api/audit",
+    "/api/audit/verify",
     "/api/sessions",
     "/api/history",
     "/api/sessions/tree",

@@ -188,3 +188,14 @@ pub async fn audit_list(State(s): State<AppState>, Q(q): Q<AuditQuery>) -> ApiRe
         .collect();
     Ok(Json(json!({"ok": true, "entries": entries})))
 }
+
+/// `GET /api/audit/verify`: recomputes the hash chain like `microclaw audit verify`, on the
+/// store's blocking read pool. A broken chain is a normal answer (`intact: false` with the
+/// reason naming the first bad row), not an HTTP error.
+pub async fn audit_verify(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    let verdict = s.engine.blocking_read(|e| e.store().audit_verify()).await?;
+    Ok(Json(match verdict {
+        Ok(n) => json!({"ok": true, "intact": true, "verified": n}),
+        Err(reason) => json!({"ok": true, "intact": false, "reason": reason}),
+    }))
+}

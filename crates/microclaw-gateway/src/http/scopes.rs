@@ -43,7 +43,13 @@ pub fn access(method: &Method, route: &str) -> Access {
             | "/api/metrics/export"
             | "/api/config"
             | "/api/config/self_check"
-            | "/api/logs",
+            | "/api/logs"
+            | "/api/scheduler/jobs"
+            | "/api/scheduler/jobs/{id}"
+            | "/api/scheduler/runs"
+            | "/api/scheduler/status"
+            | "/api/scheduler/preview"
+            | "/api/scheduler/dlq",
         ) => Needs(Read),
         ("POST", "/api/send" | "/api/sessions/settings") => Needs(Write),
         ("POST", "/api/sessions/fork" | "/api/delete_session" | "/api/reset") => {
@@ -59,6 +65,10 @@ pub fn access(method: &Method, route: &str) -> Access {
             | "/api/devices/{id}/rename"
             | "/api/devices/{id}/revoke",
         ) => Needs(Pairing),
+        // Fleet: reading needs read; changing the registry needs admin (decisions.md). The call
+        // route needs read here; its handler requires admin for a non-read method.
+        ("GET", "/api/gateways" | "/api/gateways/{id}" | "/api/gateways/{id}/history")
+        | ("POST", "/api/gateways/{id}/call") => Needs(Read),
         ("POST", "/api/auth/password") => AdminOrSetupToken,
         ("GET", "/metrics") => PrometheusText,
         _ => Needs(Admin),
