@@ -61,9 +61,7 @@ impl Store {
         T: Send + 'static,
     {
         if self.is_closed() {
-            return Err(Error::unavailable(
-                "the store is closed (the server is shutting down)",
-            ));
+            return Err(crate::store::closed_error());
         }
         let (tx, rx) = oneshot::channel();
         let store = self.clone();
@@ -88,9 +86,7 @@ impl Store {
         T: Send + 'static,
     {
         if self.is_closed() {
-            return Err(Error::unavailable(
-                "the store is closed (the server is shutting down)",
-            ));
+            return Err(crate::store::closed_error());
         }
         let permit = self
             .inner

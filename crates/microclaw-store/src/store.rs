@@ -211,7 +211,7 @@ impl Store {
     }
 }
 
-fn closed_error() -> Error {
+pub(crate) fn closed_error() -> Error {
     Error::unavailable("the store is closed (the server is shutting down)")
 }
 
