@@ -25,57 +25,21 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
                     if !throttle.allow(&notice.slo, shell.host.engine().now_ms()) {
                         continue; // this SLO notified moments ago (page + ticket start together)
                     }
-                    tracing::info!("notifying: {}", notice.title);
-                    if let Err(e) = app
-                        .notification()
-                        .builder()
-                        .title(&notice.title)
-                        .body(&notice.body)
-                        .show()
-                    {
-                        tracing::warn!("could not show the notification ({}): {e}", notice.title);
-                    }
+                    show(&app, &notice.title, &notice.body);
                 }
                 Ok(EngineEvent::DevicePairRequested(payload)) => {
                     let (title, body) = device_notice(&payload);
-                    tracing::info!("notifying: {title}");
-                    if let Err(e) = app
-                        .notification()
-                        .builder()
-                        .title(&title)
-                        .body(&body)
-                        .show()
-                    {
-                        tracing::warn!("could not show the notification ({title}): {e}");
-                    }
+                    show(&app, &title, &body);
                 }
                 Ok(EngineEvent::GatewayAlert(payload)) => {
                     let (title, body) = gateway_notice(&payload);
-                    tracing::info!("notifying: {title}");
-                    if let Err(e) = app
-                        .notification()
-                        .builder()
-                        .title(&title)
-                        .body(&body)
-                        .show()
-                    {
-                        tracing::warn!("could not show the notification ({title}): {e}");
-                    }
+                    show(&app, &title, &body);
                 }
                 Ok(EngineEvent::Cron(payload)) => {
                     let Some((title, body)) = dead_letter_notice(&payload) else {
                         continue; // only a run that landed in the dead-letter queue notifies
                     };
-                    tracing::info!("notifying: {title}");
-                    if let Err(e) = app
-                        .notification()
-                        .builder()
-                        .title(&title)
-                        .body(&body)
-                        .show()
-                    {
-                        tracing::warn!("could not show the notification ({title}): {e}");
-                    }
+                    show(&app, &title, &body);
                 }
                 Ok(EngineEvent::Shutdown { .. }) | Err(RecvError::Closed) => break,
                 Ok(_) => {}
@@ -85,6 +49,14 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
             }
         }
     });
+}
+
+/// Shows one system notification (logged; a failure to show it is logged, not fatal).
+fn show<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
+    tracing::info!("notifying: {title}");
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!("could not show the notification ({title}): {e}");
+    }
 }
 
 /// The notification for a `device.pair.requested` payload: who waits and where to approve.
