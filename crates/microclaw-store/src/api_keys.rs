@@ -76,28 +76,16 @@ impl Store {
                     return Err(Error::not_found(format!("api key {old} not found")));
                 }
             }
-            c.prepare_cached(
-                "INSERT INTO api_keys (label, prefix, key_hash, scopes, created_at, expires_at, \
-                 rotated_from_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .ctx("preparing the api key insert")?
-            .execute(params![
+            let id = insert_key(
+                c,
                 label,
                 prefix,
                 key_hash,
-                scopes.to_csv(),
-                now,
+                scopes,
                 expires_at,
-                rotated_from
-            ])
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::conflict("an api key with this hash already exists")
-                } else {
-                    map_sql_error(e, "inserting the api key")
-                }
-            })?;
-            let id = c.last_insert_rowid();
+                rotated_from,
+                now,
+            )?;
             bump_revision(c)?;
             get_by_id(c, id)?
                 .ok_or_else(|| Error::internal(format!("api key {id} vanished after insert")))
@@ -125,28 +113,16 @@ impl Store {
                     "API key {old_id} is already revoked: create a new key instead"
                 )));
             }
-            c.prepare_cached(
-                "INSERT INTO api_keys (label, prefix, key_hash, scopes, created_at, expires_at, \
-                 rotated_from_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .ctx("preparing the api key insert")?
-            .execute(params![
+            let id = insert_key(
+                c,
                 label,
                 prefix,
                 key_hash,
-                scopes.to_csv(),
-                now,
+                scopes,
                 expires_at,
-                old_id
-            ])
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::conflict("an api key with this hash already exists")
-                } else {
-                    map_sql_error(e, "inserting the rotated api key")
-                }
-            })?;
-            let id = c.last_insert_rowid();
+                Some(old_id),
+                now,
+            )?;
             c.prepare_cached("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1")
                 .ctx("preparing the api key revoke")?
                 .execute(params![old_id, now])
@@ -224,4 +200,41 @@ impl Store {
                 .ctx("reading the api key revision")
         })
     }
+}
+
+/// Inserts one key row (create and rotate share it); returns its id. CONFLICT for a hash that
+/// is already stored.
+#[allow(clippy::too_many_arguments)]
+fn insert_key(
+    c: &Connection,
+    label: &str,
+    prefix: &str,
+    key_hash: &str,
+    scopes: ScopeSet,
+    expires_at: Option<i64>,
+    rotated_from: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    c.prepare_cached(
+        "INSERT INTO api_keys (label, prefix, key_hash, scopes, created_at, expires_at, \
+         rotated_from_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .ctx("preparing the api key insert")?
+    .execute(params![
+        label,
+        prefix,
+        key_hash,
+        scopes.to_csv(),
+        now,
+        expires_at,
+        rotated_from
+    ])
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::conflict("an api key with this hash already exists")
+        } else {
+            map_sql_error(e, "inserting the api key")
+        }
+    })?;
+    Ok(c.last_insert_rowid())
 }
