@@ -58,6 +58,19 @@ pub(crate) fn check_stop_reason(reason: Option<&str>) -> Result<()> {
 
 /// Inserts a message into the session with row id `session_id` and updates its counters
 /// (inside the caller's write transaction); returns the message id.
+/// A message from `SELECT id, role, text, created_at, stop_reason, error_message`.
+pub(crate) fn message_from_row(r: &rusqlite::Row<'_>, key: &str) -> rusqlite::Result<MessageRow> {
+    Ok(MessageRow {
+        id: r.get(0)?,
+        session_key: key.to_string(),
+        role: r.get(1)?,
+        text: r.get(2)?,
+        created_at: r.get(3)?,
+        stop_reason: r.get(4)?,
+        error_message: r.get(5)?,
+    })
+}
+
 pub(crate) fn insert_message(c: &Connection, session_id: i64, m: &NewMessage<'_>) -> Result<i64> {
     c.prepare_cached(
         "INSERT INTO messages (session_id, role, text, created_at, stop_reason, error_message) \
@@ -101,17 +114,7 @@ pub(crate) fn recent_messages(
         .ctx("preparing the message page query")?
         .query_map(
             params![session_id, before.unwrap_or(i64::MAX), i64::from(limit) + 1],
-            |r| {
-                Ok(MessageRow {
-                    id: r.get(0)?,
-                    session_key: key.to_string(),
-                    role: r.get(1)?,
-                    text: r.get(2)?,
-                    created_at: r.get(3)?,
-                    stop_reason: r.get(4)?,
-                    error_message: r.get(5)?,
-                })
-            },
+            |r| message_from_row(r, key),
         )
         .ctx("reading messages")?
         .collect::<rusqlite::Result<Vec<_>>>()

@@ -54,15 +54,7 @@ impl Store {
                 )
                 .ctx("preparing the export page query")?
                 .query_map(params![row.id, after, upto, limit], |r| {
-                    Ok(MessageRow {
-                        id: r.get(0)?,
-                        session_key: key.to_string(),
-                        role: r.get(1)?,
-                        text: r.get(2)?,
-                        created_at: r.get(3)?,
-                        stop_reason: r.get(4)?,
-                        error_message: r.get(5)?,
-                    })
+                    crate::messages::message_from_row(r, key)
                 })
                 .ctx("reading the export page")?
                 .collect::<rusqlite::Result<Vec<_>>>()
