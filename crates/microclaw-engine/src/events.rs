@@ -40,4 +40,16 @@ pub enum EngineEvent {
     /// A remote gateway stayed down for `fleet.down_alert_after` probes (`state: "firing"`)
     /// or came back (`"resolved"`): the `gateway.alert` payload.
     GatewayAlert(Value),
+    /// A tool call waits for an operator (`exec.approval.requested`: the approval record);
+    /// `pending` is how many approvals are still waiting after this change (the tray badge).
+    ApprovalRequested { record: Value, pending: usize },
+    /// An approval was settled (`exec.approval.resolved {id, decision, resolvedBy, resolvedAtMs}`);
+    /// `pending` as above.
+    ApprovalResolved { payload: Value, pending: usize },
+    /// Use crossed 80 % of a budget cap (`budget.warning` payload).
+    BudgetWarning(Value),
+    /// An incident was opened or changed (`incident` payload: the incident without its timeline).
+    Incident(Value),
+    /// The change freeze went on or off (`freeze` payload `{active, reason, until, incidentId}`).
+    FreezeChanged(Value),
 }
