@@ -4,7 +4,7 @@
  */
 import { readable } from 'svelte/store';
 
-export const PAGES = ['overview', 'sessions', 'metrics', 'audit', 'logs', 'auth', 'safety', 'gateway', 'fleet', 'scheduler'] as const;
+export const PAGES = ['overview', 'sessions', 'metrics', 'audit', 'logs', 'auth', 'safety', 'gateway', 'fleet', 'scheduler', 'approvals', 'cost', 'alerts', 'incidents'] as const;
 export type MainPage = (typeof PAGES)[number];
 export type Page = MainPage | 'login' | 'setup' | 'notfound';
 export const HOME: MainPage = 'overview';
