@@ -18,7 +18,10 @@ PACKAGES=(
   chromium                       # the browser end-to-end tests (playwright-core)
   wrk                            # the HTTP benchmarks
   dbus                           # dbus-run-session: the fleet keychain test's own session bus
-  gnome-keyring                  # a Secret Service for the `keyring` crate (fleet tokens)
+  gnome-keyring                  # a Secret Service for the `keyring` crate (fleet tokens, desktop secrets)
+  libsecret-tools                # secret-tool: the desktop smoke reads the CLI key back from the keychain
+  dunst                          # a notification daemon for the desktop smoke (logs and clicks notifications)
+  python3-xlib                   # the desktop smoke closes the window as a window manager does
 )
 
 if [[ "$(uname -s)" != "Linux" ]]; then

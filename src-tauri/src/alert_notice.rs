@@ -60,7 +60,7 @@ pub fn for_alert(payload: &Value) -> Option<Notice> {
         (Some(b), w) => format!("Burning error budget at {b:.1}x over {w}."),
         (None, _) => "The SLO is failing.".to_string(),
     };
-    body.push_str(" Open MicroClaw Console → Metrics for details.");
+    body.push_str(" Click to open the Alerts page.");
     Some(Notice {
         slo: slo.to_string(),
         title,

@@ -1,45 +1,75 @@
-//! A system notification when an SLO alert starts firing (`EngineEvent::SloAlert`) and when a
-//! device waits for pairing approval (`EngineEvent::DevicePairRequested`), and when a remote
-//! gateway stays down or comes back (`EngineEvent::GatewayAlert`), and when a scheduled run
-//! lands in the dead-letter queue (`EngineEvent::Cron` with `deadLettered`).
+//! System notifications for engine events, each opening its page when clicked: an SLO alert
+//! that starts firing (`#/alerts`), an approval (`#/approvals?id=`), an incident
+//! (`#/incidents?id=`), a budget warning (`#/cost`), a run in the dead-letter queue
+//! (`#/scheduler`), a device waiting for pairing (`#/auth`), a remote gateway down or back
+//! (`#/fleet`). Approvals and the change freeze also update the tray (`tray_state`).
 
 use crate::alert_notice::{for_alert, NoticeThrottle};
+use crate::event_notices::{self, SeenIncidents};
+use crate::notice_show::show;
+use crate::routes::Route;
 use crate::shell::Shell;
+use crate::tray_state::Freeze;
 use microclaw_engine::EngineEvent;
 use std::sync::Arc;
 use tauri::{AppHandle, Runtime};
-use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 
 pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
     let mut events = shell.host.engine().subscribe();
     tauri::async_runtime::spawn(async move {
         let mut throttle = NoticeThrottle::default();
+        let mut incidents = SeenIncidents::default();
         loop {
             match events.recv().await {
                 Ok(EngineEvent::SloAlert(payload)) => {
-                    shell.health_changed.notify_waiters();
+                    shell.health_changed.notify_one();
                     let Some(notice) = for_alert(&payload) else {
                         continue;
                     };
                     if !throttle.allow(&notice.slo, shell.host.engine().now_ms()) {
                         continue; // this SLO notified moments ago (page + ticket start together)
                     }
-                    show(&app, &notice.title, &notice.body);
+                    show(&app, &shell, &notice.title, &notice.body, Route::Alerts);
+                }
+                Ok(EngineEvent::ApprovalRequested { record, pending }) => {
+                    shell.facts.set_pending_approvals(pending);
+                    shell.health_changed.notify_one();
+                    let n = event_notices::approval(&record, pending);
+                    show(&app, &shell, &n.title, &n.body, n.route);
+                }
+                Ok(EngineEvent::ApprovalResolved { pending, .. }) => {
+                    shell.facts.set_pending_approvals(pending);
+                    shell.health_changed.notify_one();
+                }
+                Ok(EngineEvent::BudgetWarning(payload)) => {
+                    let n = event_notices::budget(&payload);
+                    show(&app, &shell, &n.title, &n.body, n.route);
+                }
+                Ok(EngineEvent::Incident(payload)) => {
+                    if let Some(n) = incidents.notice(&payload) {
+                        show(&app, &shell, &n.title, &n.body, n.route);
+                    }
+                }
+                Ok(EngineEvent::FreezeChanged(payload)) => {
+                    let freeze = Freeze::from_payload(&payload);
+                    tracing::info!("freeze changed: {}", freeze.label());
+                    shell.facts.set_freeze(freeze);
+                    shell.health_changed.notify_one();
                 }
                 Ok(EngineEvent::DevicePairRequested(payload)) => {
                     let (title, body) = device_notice(&payload);
-                    show(&app, &title, &body);
+                    show(&app, &shell, &title, &body, Route::Auth);
                 }
                 Ok(EngineEvent::GatewayAlert(payload)) => {
                     let (title, body) = gateway_notice(&payload);
-                    show(&app, &title, &body);
+                    show(&app, &shell, &title, &body, Route::Fleet);
                 }
                 Ok(EngineEvent::Cron(payload)) => {
                     let Some((title, body)) = dead_letter_notice(&payload) else {
                         continue; // only a run that landed in the dead-letter queue notifies
                     };
-                    show(&app, &title, &body);
+                    show(&app, &shell, &title, &body, Route::Scheduler);
                 }
                 Ok(EngineEvent::Shutdown { .. }) | Err(RecvError::Closed) => break,
                 Ok(_) => {}
@@ -49,14 +79,6 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
             }
         }
     });
-}
-
-/// Shows one system notification (logged; a failure to show it is logged, not fatal).
-fn show<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
-    tracing::info!("notifying: {title}");
-    if let Err(e) = app.notification().builder().title(title).body(body).show() {
-        tracing::warn!("could not show the notification ({title}): {e}");
-    }
 }
 
 /// The notification for a `device.pair.requested` payload: who waits and where to approve.

@@ -11,20 +11,31 @@
 mod alert_notice;
 mod alerts_notify;
 mod app;
+mod cli_key;
 mod commands;
+mod deep_links;
+mod desktop_settings;
 mod engine_host;
+mod event_notices;
 mod export_file;
 mod health;
+mod keychain;
 mod launch;
 mod metrics_export;
+mod notice_show;
+mod routes;
 mod shell;
 mod tray;
 mod tray_badge;
+mod tray_state;
 mod window;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--keychain-check") {
+        return keychain::check_command(); // store, read back and delete one secret; no window
+    }
     {
         // stderr and the process log ring (`logs.tail`, `GET /api/logs`).
         use tracing_subscriber::layer::SubscriberExt;

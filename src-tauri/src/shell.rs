@@ -1,7 +1,9 @@
 //! What the desktop shell holds while it runs (managed Tauri state), and the quit sequence.
 
+use crate::desktop_settings::DesktopSettings;
 use crate::engine_host::EngineHost;
 use crate::launch::LaunchSettings;
+use crate::tray_state::TrayFacts;
 use crate::window::MAIN;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,17 +13,24 @@ use tokio::sync::Notify;
 pub struct Shell {
     pub host: EngineHost,
     pub settings: LaunchSettings,
-    /// Wakes the tray's health check early (an alert fired, quit started).
+    /// Close to tray (the tray's check item, `desktop.json`).
+    pub desktop: DesktopSettings,
+    /// Pending approvals and the change freeze, for the tray menu.
+    pub facts: TrayFacts,
+    /// Wakes the tray's health check early (an alert fired, an approval waits, the freeze
+    /// changed, quit started); `notify_one` keeps a wake-up the tray task was too busy to take.
     pub health_changed: Notify,
     quitting: AtomicBool,
     stopped: AtomicBool,
 }
 
 impl Shell {
-    pub fn new(host: EngineHost, settings: LaunchSettings) -> Arc<Shell> {
+    pub fn new(host: EngineHost, settings: LaunchSettings, desktop: DesktopSettings) -> Arc<Shell> {
         Arc::new(Shell {
             host,
             settings,
+            desktop,
+            facts: TrayFacts::default(),
             health_changed: Notify::new(),
             quitting: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
@@ -46,7 +55,7 @@ pub fn request_quit<R: Runtime>(app: &AppHandle<R>, shell: &Arc<Shell>) {
         return;
     }
     tracing::info!("quitting: stopping the engine");
-    shell.health_changed.notify_waiters();
+    shell.health_changed.notify_one();
     {
         use tauri_plugin_window_state::AppHandleExt;
         if let Err(e) = app.save_window_state(crate::app::window_state_flags()) {

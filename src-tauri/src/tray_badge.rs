@@ -1,4 +1,5 @@
-//! Draws the health dot onto the app icon for the tray (plain RGBA pixels, no image crate).
+//! Draws the health dot, and the badge count inside it, onto the app icon for the tray (plain
+//! RGBA pixels, no image crate).
 
 /// Returns a copy of `rgba` (`width` x `height`, 4 bytes a pixel) with a filled dot of
 /// `color` and a dark ring in the bottom-right corner. `None` when the buffer size is wrong.
@@ -25,6 +26,71 @@ pub fn with_badge(rgba: &[u8], width: u32, height: u32, color: [u8; 4]) -> Optio
             };
             let i = (y * w + x) * 4;
             out[i..i + 4].copy_from_slice(&px);
+        }
+    }
+    Some(out)
+}
+
+/// 3×5 glyphs for the badge count (bit 2 is the left column).
+fn glyph(c: char) -> Option<[u8; 5]> {
+    Some(match c {
+        '0' => [7, 5, 5, 5, 7],
+        '1' => [2, 6, 2, 2, 7],
+        '2' => [7, 1, 7, 4, 7],
+        '3' => [7, 1, 7, 1, 7],
+        '4' => [5, 5, 7, 1, 1],
+        '5' => [7, 4, 7, 1, 7],
+        '6' => [7, 4, 7, 5, 7],
+        '7' => [7, 1, 1, 1, 1],
+        '8' => [7, 5, 7, 5, 7],
+        '9' => [7, 5, 7, 1, 7],
+        '+' => [0, 2, 7, 2, 0],
+        _ => return None,
+    })
+}
+
+/// Like [`with_badge`], with `text` (digits and `+`, e.g. "3" or "99+") written in white
+/// inside the dot: the tray's badge count.
+pub fn with_count(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    color: [u8; 4],
+    text: &str,
+) -> Option<Vec<u8>> {
+    let mut out = with_badge(rgba, width, height, color)?;
+    let glyphs: Vec<[u8; 5]> = text.chars().filter_map(glyph).collect();
+    if glyphs.is_empty() {
+        return Some(out);
+    }
+    let (w, h) = (width as usize, height as usize);
+    let size = w.min(h) as f32;
+    let radius = size * 0.24;
+    let ring = (size * 0.05).max(1.0);
+    let (cx, cy) = (w as f32 - radius - ring, h as f32 - radius - ring);
+    let units_w = glyphs.len() * 4 - 1;
+    // The text fits in a box of 1.3 radii: as large as whole pixels allow.
+    let scale = ((radius * 1.3) / units_w.max(5) as f32).floor().max(1.0) as usize;
+    let (tw, th) = (units_w * scale, 5 * scale);
+    let x0 = (cx - tw as f32 / 2.0).round().max(0.0) as usize;
+    let y0 = (cy - th as f32 / 2.0).round().max(0.0) as usize;
+    for (gi, g) in glyphs.iter().enumerate() {
+        for (row, bits) in g.iter().enumerate() {
+            for col in 0..3 {
+                if bits & (4 >> col) == 0 {
+                    continue;
+                }
+                for dy in 0..scale {
+                    for dx in 0..scale {
+                        let x = x0 + (gi * 4 + col) * scale + dx;
+                        let y = y0 + row * scale + dy;
+                        if x < w && y < h {
+                            let i = (y * w + x) * 4;
+                            out[i..i + 4].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+                        }
+                    }
+                }
+            }
         }
     }
     Some(out)
@@ -59,6 +125,42 @@ mod tests {
         );
         assert_eq!(pixel(&out, w, 16, 2), [7, 7, 7, 7]);
         assert_eq!(out.len(), src.len());
+    }
+
+    #[test]
+    fn the_count_is_written_in_white_inside_the_dot() {
+        let (w, h) = (128usize, 128usize);
+        let src = vec![7u8; w * h * 4];
+        let one = with_count(&src, w as u32, h as u32, RED, "1").unwrap();
+        let white = |buf: &[u8]| {
+            buf.chunks(4)
+                .filter(|p| *p == [0xff, 0xff, 0xff, 0xff])
+                .count()
+        };
+        assert!(white(&one) > 50, "the digit is drawn");
+        let eight = with_count(&src, w as u32, h as u32, RED, "8").unwrap();
+        assert!(white(&eight) > white(&one), "an 8 has more pixels than a 1");
+        // Everything white lies inside the dot (bottom-right quarter).
+        for (i, p) in one.chunks(4).enumerate() {
+            if p == [0xff, 0xff, 0xff, 0xff] {
+                assert!(
+                    i % w > w / 2 && i / w > h / 2,
+                    "pixel {i} is outside the dot"
+                );
+            }
+        }
+        assert_eq!(
+            with_count(&src, w as u32, h as u32, RED, "").unwrap(),
+            with_badge(&src, w as u32, h as u32, RED).unwrap(),
+            "no count: the plain dot"
+        );
+        let wide = with_count(&src, w as u32, h as u32, RED, "99+").unwrap();
+        assert!(white(&wide) > 50, "three characters are drawn, smaller");
+        for (i, p) in wide.chunks(4).enumerate() {
+            if p == [0xff, 0xff, 0xff, 0xff] {
+                assert!(i % w > w / 2 && i / w > h / 2, "99+ leaves the dot at {i}");
+            }
+        }
     }
 
     #[test]

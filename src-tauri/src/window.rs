@@ -57,6 +57,27 @@ pub fn focus<R: Runtime>(w: &WebviewWindow<R>) {
     let _ = w.unminimize();
     let _ = w.show();
     let _ = w.set_focus();
+    tracing::info!("window shown");
+}
+
+/// Shows the main window on `route` (a deep link, a notification click): an open window
+/// changes its hash (the UI's router follows, no reload); a new one starts there.
+pub fn open_at<R: Runtime>(
+    app: &AppHandle<R>,
+    url: &tauri::Url,
+    token: &str,
+    route: &crate::routes::Route,
+) -> tauri::Result<()> {
+    if let Some(w) = app.get_webview_window(MAIN) {
+        focus(&w);
+        w.eval(route.script())?;
+    } else {
+        let mut at = url.clone();
+        at.set_fragment(Some(route.hash().trim_start_matches('#')));
+        open_main(app, &at, token)?;
+    }
+    tracing::info!("window routed to {}", route.hash());
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,8 +5,18 @@
 #
 #   tests/desktop/smoke.sh                 # builds target/debug/microclaw-desktop first (cargo build --workspace)
 #   MICROCLAW_DESKTOP_BIN=path/to/app tests/desktop/smoke.sh   # use a built binary as is
+#   SMOKE_SKIP_DEB=1 tests/desktop/smoke.sh   # skip the .deb check (tests/desktop/deb_check.sh)
 #
-# Needs: scripts/setup-linux.sh (xvfb, webkit2gtk-driver, the webkit/appindicator libraries)
+# After the app checks it runs tests/desktop/deb_check.sh: a debug .deb from scripts/package.sh
+# is checked, installed (as root) and started.
+#
+# The desktop services the app's code paths need run inside the test's own D-Bus session
+# (decisions.md): gnome-keyring-daemon (Secret Service, the keychain) and dunst (the
+# notification daemon; a dunstrc rule logs every notification it shows, and `dunstctl action`
+# clicks one). The keychain fallback runs against a bus where no Secret Service can start.
+#
+# Needs: scripts/setup-linux.sh (xvfb, webkit2gtk-driver, the webkit/appindicator libraries,
+# dbus, gnome-keyring, dunst, libsecret-tools, python3-xlib)
 # and the built UI: `npm --prefix ui ci && npm --prefix ui run build` first (the gateway embeds
 # ui/dist at build time). Without ui/dist/index.html the test FAILS at once, naming the file;
 # a binary that still shows the "built without the web UI" page fails too.
@@ -23,22 +33,33 @@ if [[ ! -f "$ui_index" ]]; then
   exit 1
 fi
 
+# The driver needs python3-xlib (a Debian package): Debian's python3 has it, a python3 from
+# elsewhere first on PATH (pyenv) may not.
+smoke_python() {
+  if /usr/bin/python3 -c 'import Xlib' 2>/dev/null; then echo /usr/bin/python3; else echo python3; fi
+}
+
 # A virtual display and a private session bus (single-instance and notifications use D-Bus;
 # a private bus also keeps this test away from a desktop app the user has open).
 if [[ -z "${SMOKE_INSIDE:-}" ]]; then
-  for tool in xvfb-run WebKitWebDriver python3; do
+  for tool in xvfb-run WebKitWebDriver python3 dbus-run-session gnome-keyring-daemon dunst dunstctl secret-tool; do
     command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing: run scripts/setup-linux.sh"; exit 1; }
   done
+  "$(smoke_python)" -c 'import Xlib' 2>/dev/null || { echo "FAIL: python3-xlib is missing: run scripts/setup-linux.sh"; exit 1; }
   if [[ -z "${MICROCLAW_DESKTOP_BIN:-}" ]]; then
     # --workspace: the same feature set as `cargo test --workspace`, so tauri is not rebuilt.
     echo "building the workspace (debug) for target/debug/microclaw-desktop…"
     (cd "$root" && cargo build --workspace)
   fi
-  wrap=()
-  if command -v dbus-run-session >/dev/null; then wrap=(dbus-run-session --); fi
   export SMOKE_INSIDE=1
-  exec timeout --kill-after=10 "${SMOKE_TIMEOUT:-300}" \
-    xvfb-run -a -s "-screen 0 1440x960x24" "${wrap[@]}" bash "${BASH_SOURCE[0]}" "$@"
+  status=0
+  timeout --kill-after=10 "${SMOKE_TIMEOUT:-300}" \
+    xvfb-run -a -s "-screen 0 1440x960x24" dbus-run-session -- bash "${BASH_SOURCE[0]}" "$@" || status=$?
+  if [[ -z "${SMOKE_SKIP_DEB:-}" ]]; then
+    echo "--- the .deb (tests/desktop/deb_check.sh) ---"
+    timeout --kill-after=10 "${DEB_CHECK_TIMEOUT:-900}" bash "$here/deb_check.sh" || status=1
+  fi
+  exit "$status"
 fi
 
 app="${MICROCLAW_DESKTOP_BIN:-$root/target/debug/microclaw-desktop}"
@@ -47,11 +68,15 @@ app="$(cd "$(dirname "$app")" && pwd)/$(basename "$app")"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/microclaw-desktop-smoke.XXXXXX")"
 driver_pid=""
+dunst_pid=""
+keyring_pid=""
 cleanup() {
-  if [[ -n "$driver_pid" ]] && kill -0 "$driver_pid" 2>/dev/null; then
-    kill "$driver_pid" 2>/dev/null || true
-    wait "$driver_pid" 2>/dev/null || true
-  fi
+  for pid in "$driver_pid" "$dunst_pid" "$keyring_pid"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   if [[ -n "${SMOKE_KEEP:-}" ]]; then
     echo "kept $work"
   else
@@ -76,6 +101,10 @@ export NO_AT_BRIDGE=1                    # no accessibility bus under Xvfb
 # The window-state file and the webview's caches go into the work dir, not the user's home.
 export XDG_CONFIG_HOME="$work/xdg/config" XDG_DATA_HOME="$work/xdg/data" XDG_CACHE_HOME="$work/xdg/cache"
 
+bash "$here/desktop_services.sh" "$work" >"$work/services.env" || exit 1
+# shellcheck disable=SC1091
+source "$work/services.env"   # GNOME_KEYRING_CONTROL, keyring_pid, dunst_pid
+
 WebKitWebDriver --host=127.0.0.1 --port="$port" >"$work/webdriver.log" 2>&1 &
 driver_pid=$!
 for _ in $(seq 1 50); do
@@ -84,10 +113,14 @@ for _ in $(seq 1 50); do
 done
 
 status=0
-python3 "$here/smoke_driver.py" --webdriver "http://127.0.0.1:$port" --app "$app" --export-dir "$work/exports" --data-dir "$work/data" --driver-pid "$driver_pid" \
-  --config-home "$XDG_CONFIG_HOME" --app-log "$work/webdriver.log" || status=$?
+"$(smoke_python)" "$here/smoke_driver.py" --webdriver "http://127.0.0.1:$port" --app "$app" --export-dir "$work/exports" --data-dir "$work/data" --driver-pid "$driver_pid" \
+  --config-home "$XDG_CONFIG_HOME" --app-log "$work/webdriver.log" \
+  --notifications "$work/notifications.log" --bare-bus-conf "$work/bare-bus.conf" || status=$?
 if [[ $status -ne 0 ]]; then
   echo "--- WebKitWebDriver and app log (last 60 lines) ---"
   tail -n 60 "$work/webdriver.log" || true
+  echo "--- notifications dunst showed ---"
+  cat "$work/notifications.log" || true
+  tail -n 20 "$work/dunst.log" || true
 fi
 exit "$status"

@@ -4,7 +4,9 @@ Checks, each printed as PASS/FAIL: the window loads the UI from the in-process e
 launch token at its remembered size, the UI shows "connected", a message round-trips, export works through the
 shell (the UI's Export button and the `export_metrics` command, both saving without a dialog
 because MICROCLAW_DESKTOP_EXPORT_DIR is set), commands that were not granted are refused, an
-SLO alert notifies and turns the tray to "SLO burning" (seen in the app's log), and
+SLO alert notifies and turns the tray to "SLO burning" (seen in the app's log), and the
+desktop-native checks of smoke_native.py (keychain and its fallback, the CLI key, notifications
+seen by dunst and clicked open, deep links, close to tray and reopening, the tray's lines), and
 a second launch hands over to the first, and quitting stops the engine cleanly.
 
 usage: smoke_driver.py --webdriver URL --app BINARY --export-dir DIR --data-dir DIR --driver-pid PID --config-home DIR --app-log FILE
@@ -24,6 +26,8 @@ import urllib.parse
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from webdriver import Session, wait_until  # noqa: E402
+from smoke_native import Native  # noqa: E402
+import openai_stub  # noqa: E402
 
 CONNECTED = '[data-testid="connection-indicator"][data-state="connected"], [data-testid="connection-status"][data-state="connected"]'
 INVOKE = """
@@ -109,9 +113,22 @@ def main():
     ap.add_argument("--driver-pid", type=int, required=True)
     ap.add_argument("--app-log", required=True, help="where the app's stderr goes (WebKitWebDriver's log)")
     ap.add_argument("--config-home", required=True, help="XDG_CONFIG_HOME of the app (window-state file)")
+    ap.add_argument("--notifications", required=True, help="the log of notifications dunst showed")
+    ap.add_argument("--bare-bus-conf", required=True, help="a bus config where no Secret Service can start")
     args = ap.parse_args()
     checks = Checks()
     state = {}
+
+    # An OpenAI-compatible provider for the approval check (agent "ops" may call run_command,
+    # which asks for approval), and an SLO that can fire within the test (3 samples, no `for`).
+    _stub, stub_url = openai_stub.start()
+    os.makedirs(args.data_dir, exist_ok=True)
+    with open(os.path.join(args.data_dir, "microclaw.toml"), "w", encoding="utf-8") as f:
+        f.write(f'[agents.ops]\nkind = "openai"\nbase_url = "{stub_url}"\nmodel = "stub"\ntools = ["run_command"]\n')
+    with open(os.path.join(args.data_dir, "slos.toml"), "w", encoding="utf-8") as f:
+        f.write('[[slo]]\nname = "request_success_rate"\nobjective = 0.995\nwindow_days = 28\n'
+                'sli = "request_success"\nmin_samples = 3\n\n[[slo.alert]]\nlong = "1h"\nshort = "5m"\n'
+                'factor = 14.4\nseverity = "page"\nfor = "0m"\n')
 
     state_file = os.path.join(args.config_home, "dev.microclaw.console", ".window-state.json")
     remembered = {"width": 1000, "height": 700}
@@ -210,7 +227,21 @@ def main():
         wait_until("the tray to show the SLO burning", lambda: "health: SLO burning" in read(args.app_log), 15)
         return f"{alerts[0].get('slo')} firing"
 
+    native = Native(s, args, FETCH, state["origin"], lambda: app_pid(args.driver_pid, args.app))
+    checks.run("a secret is stored in and read back from the keychain (gnome-keyring)", native.keychain_round_trip)
+    checks.run("without a Secret Service the keychain says why and what to start", native.keychain_fallback)
+    checks.run("the desktop CLI key lives in the keychain and authenticates", native.cli_key)
+    # Before the SLO alert: a page alert may turn the change freeze on, which refuses cron.add.
+    checks.run("a dead-lettered job notifies and its click opens #/scheduler", native.dead_letter_notification)
+    checks.run("an approval notifies, counts in the tray and its click opens #/approvals?id=", native.approval_notification)
     checks.run("an SLO alert notifies and turns the tray to 'SLO burning'", slo_alert)
+    checks.run("the alert notification is seen by dunst and its click opens #/alerts", native.alert_notification_opens_alerts)
+    checks.run("the incident the page alert opened notifies and its click opens #/incidents?id=", native.incident_notification)
+    checks.run("a deep link microclaw://session/<key> routes the running window", native.deep_link_session)
+    checks.run("a bad deep link is refused and moves nothing", native.bad_deep_link)
+    checks.run("closing the window hides it to the tray; a launch shows it again", native.close_to_tray_and_reopen)
+    checks.run("a deep link microclaw://approval/<id> reopens the hidden window on it", native.deep_link_reopens_on_approval)
+    checks.run("the tray lists health, alerts, approvals, the freeze and the badge", native.tray_lines)
 
     def single_instance():
         log_path = os.path.join(args.data_dir, "..", "second-launch.log")

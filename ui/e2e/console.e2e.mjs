@@ -272,7 +272,7 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     await go('#/overview');
     await page.getByTestId('overview-verdict').waitFor({ timeout: T });
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="overview-sessions"]')?.textContent) >= 2, null, { timeout: T });
-    for (const [tile, href] of [['tile-sessions', '#/sessions'], ['tile-runs', '#/gateway'], ['tile-alerts', '#/metrics'], ['tile-safety', '#/safety']]) {
+    for (const [tile, href] of [['tile-sessions', '#/sessions'], ['tile-runs', '#/gateway'], ['tile-alerts', '#/alerts'], ['tile-safety', '#/safety']]) {
       assert.equal(await page.getByTestId(tile).locator('a.title').getAttribute('href'), href);
     }
     const budgets = await page.getByTestId('overview-budget').allTextContents();

@@ -1,6 +1,6 @@
 // Starts a real `microclaw start --port 0` on a temp data dir and reads its URLs from stdout.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +18,17 @@ export function microclawBin() {
 
 /**
  * @param {Record<string,string>} env extra environment (config overrides MICROCLAW_<SECTION>__<KEY>)
+ * @param {number} timeoutMs how long to wait for the URL
+ * @param {string|null} configToml written to `<data-dir>/microclaw.toml` before the start
+ * @param {Record<string,string>} files more files written into the data dir before the start (e.g. `slos.toml`)
  * @returns {Promise<{url: string, setupUrl: string|null, dataDir: string, stop: () => Promise<void>, output: string[]}>}
  */
-export async function startServer(env = {}, timeoutMs = 30_000) {
+export async function startServer(env = {}, timeoutMs = 30_000, configToml = null, files = {}) {
   const bin = microclawBin();
   const dataDir = mkdtempSync(join(tmpdir(), 'microclaw-e2e-'));
+  // Optional config file (the default `<data-dir>/microclaw.toml`), e.g. an agent table.
+  if (configToml) writeFileSync(join(dataDir, 'microclaw.toml'), configToml);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dataDir, name), text);
   const child = spawn(bin, ['start', '--port', '0', '--data-dir', dataDir], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -50,7 +50,8 @@ describe('keyboard shortcuts', () => {
 describe('SLO cards', () => {
   const summary = {
     slo: {
-      request_success_rate: { value: 0.98, target: 0.995, burn_alert: 0.99, sample_size: 200 },
+      // The server marks an SLO `burning` while one of its rules fires (one source of truth).
+      request_success_rate: { value: 0.98, target: 0.995, burn_alert: 0.99, sample_size: 200, state: 'burning', alert_state: 'firing' },
       e2e_latency_p95_ms: { value: 0, target: 6000, burn_alert: 10000, sample_size: 0 },
       tool_reliability: { value: 1, target: 0.985, burn_alert: 0.97, success: 10, error: 0 },
     },

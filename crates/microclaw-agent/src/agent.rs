@@ -38,6 +38,9 @@ pub struct AgentUsage {
     /// Tool calls made during the turn (each already recorded in the metrics).
     pub tool_calls: u64,
     pub tool_errors: u64,
+    /// True when the token counts are the provider's own (`usage`) for every model call of
+    /// the turn; false when any of them is an estimate (characters / 4).
+    pub reported: bool,
 }
 
 /// A chat agent.

@@ -15,12 +15,14 @@
 
 pub mod agent;
 pub mod agent_set;
+pub mod budget_guard;
 pub mod builtin;
 mod chunk_stream;
 mod delta_coalescer;
 pub mod openai;
 pub mod run_agent_events;
 mod run_lookup;
+mod run_meter;
 pub mod run_registry;
 mod run_snapshots;
 mod run_start;
@@ -32,6 +34,9 @@ pub mod status_text;
 
 pub use agent::{estimate_tokens, Agent, AgentRequest, AgentUsage, BoxFuture};
 pub use agent_set::{AgentDeps, AgentInfo, AgentSet, ModelInfo};
+pub use budget_guard::{
+    BudgetGuard, BudgetStop, LiveUsage, MeterStart, RunMeter, RunUsage, Settled,
+};
 pub use builtin::{BuiltinAgent, StatusProvider, BUILTIN_ID};
 pub use chunk_stream::split_chunks;
 pub use delta_coalescer::{DELTA_INTERVAL, MAX_DELTA_BYTES};

@@ -73,6 +73,8 @@ pub(crate) struct Core {
     sink: Mutex<Option<SessionsSink>>,
     /// Where every run's `agent` events go (set once by the engine).
     pub(crate) agent_sink: std::sync::OnceLock<crate::run_agent_events::AgentEventSink>,
+    /// Who admits, meters and settles runs against the budgets (set once by the engine).
+    pub(crate) budget: std::sync::OnceLock<Arc<dyn crate::budget_guard::BudgetGuard>>,
 }
 
 /// Starts and tracks runs. Cheap to share (`Arc`).
@@ -106,6 +108,7 @@ impl RunRegistry {
             begun: AtomicU64::new(0),
             sink: Mutex::new(None),
             agent_sink: std::sync::OnceLock::new(),
+            budget: std::sync::OnceLock::new(),
         };
         Arc::new(RunRegistry {
             core: Arc::new(core),
@@ -120,6 +123,12 @@ impl RunRegistry {
     /// Where every run's `agent` events go (the first sink set wins).
     pub fn set_agent_event_sink(&self, sink: crate::run_agent_events::AgentEventSink) {
         let _ = self.core.agent_sink.set(sink);
+    }
+
+    /// Who keeps the budgets (the first guard set wins): new runs are admitted by it and
+    /// running ones metered while they stream.
+    pub fn set_budget_guard(&self, guard: Arc<dyn crate::budget_guard::BudgetGuard>) {
+        let _ = self.core.budget.set(guard);
     }
 
     pub fn agents(&self) -> &AgentSet {
@@ -242,11 +251,17 @@ impl RunRegistry {
             .runs
             .iter()
             .filter(|(_, r)| r.active)
-            .map(|(id, r)| ActiveRun {
-                run_id: id.clone(),
-                session_key: r.session_key.clone(),
-                agent_id: r.agent_id.clone(),
-                started_at: r.started_at,
+            .map(|(id, r)| {
+                let live = r.handle.usage.load();
+                ActiveRun {
+                    run_id: id.clone(),
+                    session_key: r.session_key.clone(),
+                    agent_id: r.agent_id.clone(),
+                    started_at: r.started_at,
+                    input_tokens: live.input_tokens,
+                    output_tokens: live.output_tokens,
+                    tool_calls: live.tool_calls,
+                }
             })
             .collect();
         rows.sort_by_key(|r| r.started_at);

@@ -121,6 +121,7 @@ mod tests {
             session_id: None,
             started_at: 0,
             ended_at: 5,
+            usage: None,
         }
     }
 

@@ -57,6 +57,11 @@ pub(crate) async fn start(
         None => None,
     };
     let fallback = core.agents.resolve(None)?;
+    // Refused while a cap it would run under is exhausted (UNAVAILABLE, BUDGET_EXCEEDED).
+    if let Some(guard) = core.budget.get() {
+        let agent_id = agent.as_ref().unwrap_or(&fallback).id().to_string();
+        guard.admit(&key, &agent_id).await?;
+    }
     let run_id = opts
         .run_id
         .clone()
@@ -77,6 +82,7 @@ pub(crate) async fn start(
             cancel: CancellationToken::new(),
             reason: Arc::new(Mutex::new(None)),
             discard: Arc::new(AtomicBool::new(false)),
+            usage: Arc::default(),
         },
         gate: gate_rx,
         done: done_tx,

@@ -20,6 +20,8 @@ pub(crate) struct RunHandle {
     pub(crate) reason: Arc<Mutex<Option<String>>>,
     /// Set (before `cancel`) when the session was deleted or reset: persist nothing.
     pub(crate) discard: Arc<AtomicBool>,
+    /// Usage counted so far (shown in listings while the run streams).
+    pub(crate) usage: Arc<crate::budget_guard::LiveCounters>,
 }
 
 pub(crate) struct RunEntry {

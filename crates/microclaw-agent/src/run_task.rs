@@ -2,13 +2,15 @@
 //! order (and the run's `agent` events beside them), enforces the timeout, persists the reply (only into the generation the run started
 //! in), records the run's metrics exactly once and hands the session's slot to the next run.
 
-use crate::agent::{estimate_tokens, Agent, AgentRequest, AgentUsage};
+use crate::agent::{Agent, AgentRequest, AgentUsage};
+use crate::budget_guard::{MeterStart, RunUsage};
 use crate::delta_coalescer::Coalescer;
 use crate::run_agent_events::{AgentEventData, AgentStream, ToolEvent};
+use crate::run_meter::Metering;
 use crate::run_registry::{Core, REASON_ABORTED};
 use crate::run_state::RunHandle;
 use crate::run_types::{ChatEvent, ChatState, RunOutcome, StopReason};
-use microclaw_store::{RunEnd, RunReply};
+use microclaw_store::{RunEnd, RunReply, UsageRecord};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +95,7 @@ impl Emitter<'_> {
             text_len: 0,
             error_message: None,
             stop_reason: None,
+            usage: None,
         }
     }
 
@@ -156,11 +159,48 @@ pub(crate) async fn drive(core: Arc<Core>, mut ctx: RunCtx, gate: oneshot::Recei
     em.agent_event(AgentEventData::Start {
         started_at: ctx.started_at_ms,
     });
-    let end = run_agent(&ctx, &mut em, tool_rx).await;
+    // The budget keeper meters the run; a queued run may find its cap exhausted by now.
+    let begun = match core.budget.get() {
+        Some(guard) => guard
+            .begin(MeterStart {
+                run_id: ctx.run_id.clone(),
+                session_key: ctx.session_key.clone(),
+                agent_id: ctx.agent.id().to_string(),
+                model: ctx.model.clone(),
+            })
+            .await
+            .map(Some),
+        None => Ok(None),
+    };
+    let (end, mut metering) = match begun {
+        Ok(meter) => {
+            let mut metering = Metering::new(
+                meter,
+                &ctx.request,
+                ctx.handle.usage.clone(),
+                core.clock.clone(),
+            );
+            (
+                run_agent(&ctx, &mut em, tool_rx, &mut metering).await,
+                metering,
+            )
+        }
+        Err(stop) => {
+            let m = Metering::new(
+                None,
+                &ctx.request,
+                ctx.handle.usage.clone(),
+                core.clock.clone(),
+            )
+            .nothing_sent();
+            (End::new(ChatState::Aborted, stop.reason, stop.message), m)
+        }
+    };
     em.flush(Instant::now());
     let Emitter { seq, co, agent, .. } = em;
     let text = co.text;
-    finish(&core, ctx, seq, text, end, agent).await;
+    let usage = metering.settle(end.usage);
+    finish(&core, ctx, seq, text, end, agent, usage).await;
 }
 
 /// The next tool event, or never when the run has no tool channel (or it closed).
@@ -178,6 +218,7 @@ async fn run_agent(
     ctx: &RunCtx,
     em: &mut Emitter<'_>,
     mut tool_rx: Option<mpsc::UnboundedReceiver<ToolEvent>>,
+    metering: &mut Metering,
 ) -> End {
     let (tx, mut rx) = mpsc::channel::<String>(CHUNK_BUFFER);
     let agent_cancel = ctx.handle.cancel.child_token();
@@ -210,9 +251,19 @@ async fn run_agent(
             tool = next_tool(&mut tool_rx) => {
                 // The text before the call goes out first, so the stream reads in order.
                 em.flush(Instant::now());
+                let started = matches!(tool, ToolEvent::Start { .. });
                 em.agent_event(tool.into());
+                if let Some(stop) = started.then(|| metering.tool_call()).flatten() {
+                    break End::new(ChatState::Aborted, stop.reason, stop.message);
+                }
             }
-            Some(chunk) = rx.recv() => em.chunk(chunk),
+            Some(chunk) = rx.recv() => {
+                let stop = metering.chunk(&chunk);
+                em.chunk(chunk);
+                if let Some(stop) = stop {
+                    break End::new(ChatState::Aborted, stop.reason, stop.message);
+                }
+            }
             joined = &mut handle => {
                 // The agent is done: take what it sent before returning.
                 while let Ok(chunk) = rx.try_recv() {
@@ -260,8 +311,21 @@ async fn finish(
     text: String,
     end: End,
     mut agent: AgentStream,
+    (usage, settled): (RunUsage, crate::budget_guard::Settled),
 ) {
     let now = core.clock.now_ms();
+    let record = UsageRecord {
+        run_id: ctx.run_id.clone(),
+        session_key: ctx.session_key.clone(),
+        agent_id: ctx.agent.id().to_string(),
+        model: ctx.model.clone(),
+        day: settled.day,
+        input_tokens: usage.input_tokens,
+        output_tokens: usage.output_tokens,
+        cost_usd: usage.cost_usd,
+        estimated: usage.estimated,
+        now,
+    };
     let run_end = RunEnd {
         run_id: ctx.run_id.clone(),
         session_key: ctx.session_key.clone(),
@@ -273,7 +337,14 @@ async fn finish(
     };
     let persisted = match core
         .store
-        .write_async(move |s| s.run_complete(&run_end))
+        .write_async(move |s| {
+            let appended = s.run_complete(&run_end)?;
+            // Tokens spent are counted even when the reply was discarded.
+            if let Err(e) = s.usage_record(&record) {
+                tracing::warn!(run_id = %record.run_id, error = %e, "could not record the run's usage");
+            }
+            Ok(appended)
+        })
         .await
     {
         Ok(appended) => appended.is_some(),
@@ -286,13 +357,7 @@ async fn finish(
         core.session_changed(&ctx.session_key, "updated");
     }
     let latency_ms = ctx.started.elapsed().as_millis() as u64;
-    let (input_tokens, output_tokens) = match end.usage {
-        Some(u) => (u.input_tokens, u.output_tokens),
-        None => (
-            estimate_tokens(&ctx.request.message),
-            estimate_tokens(&text),
-        ),
-    };
+    let (input_tokens, output_tokens) = (usage.input_tokens, usage.output_tokens);
     core.metrics
         .run_finished(end.state.as_str(), latency_ms, input_tokens, output_tokens);
     let shared: Arc<str> = Arc::from(text.as_str());
@@ -313,6 +378,7 @@ async fn finish(
         session_id: Some(ctx.generation.clone()),
         started_at: ctx.started_at_ms,
         ended_at: now,
+        usage: Some(usage),
     };
     {
         let mut st = core.state.lock();
@@ -344,6 +410,7 @@ async fn finish(
         text: Some(shared),
         error_message: end.error,
         stop_reason: end.stop,
+        usage: Some(usage),
     };
     let _ = core.events.send(ev);
     core.changed.notify_waiters();

@@ -190,6 +190,8 @@ pub struct ChatEvent {
     pub error_message: Option<String>,
     /// Set on `aborted` and `error` terminal events.
     pub stop_reason: Option<StopReason>,
+    /// The run's usage (terminal events of runs that ran).
+    pub usage: Option<crate::budget_guard::RunUsage>,
 }
 
 impl ChatEvent {
@@ -223,6 +225,8 @@ pub struct RunOutcome {
     /// Registry-clock ms: when the run was placed or began, and when it ended.
     pub started_at: i64,
     pub ended_at: i64,
+    /// Tokens and cost (with `estimated`); `None` for a run that never began.
+    pub usage: Option<crate::budget_guard::RunUsage>,
 }
 
 /// Extras for [`crate::RunRegistry::start_with`] (OpenClaw's `agent` method).
@@ -257,4 +261,8 @@ pub struct ActiveRun {
     pub session_key: String,
     pub agent_id: String,
     pub started_at: i64,
+    /// Tokens counted so far while the reply streams (estimates until the provider reports).
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub tool_calls: u64,
 }

@@ -88,6 +88,7 @@ fn finish_unstarted(core: &Arc<Core>, q: Queued, state: ChatState, message: Stri
         session_id: None,
         started_at: now,
         ended_at: now,
+        usage: None,
     };
     let mut agent = AgentStream {
         run_id: q.run_id.clone(),
@@ -115,6 +116,7 @@ fn finish_unstarted(core: &Arc<Core>, q: Queued, state: ChatState, message: Stri
         text_len: 0,
         error_message: Some(message),
         stop_reason: Some(stop_reason),
+        usage: None,
     };
     let events = core.events.clone();
     let sink = core.agent_sink.get().cloned();

@@ -19,6 +19,7 @@ pub mod frames;
 pub mod heavy_reads;
 pub mod idle;
 pub mod pipelined;
+pub mod proc_cpu;
 pub mod proc_status;
 pub mod rpc;
 pub mod search_pages;

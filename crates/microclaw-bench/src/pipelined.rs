@@ -21,6 +21,8 @@ pub struct PipelinedPlan {
     pub conns: usize,
     pub depth: usize,
     pub duration: Duration,
+    /// The server's process id: its CPU time over the window is read from `/proc`.
+    pub server_pid: Option<u32>,
 }
 
 /// What a pipelined run measured (only responses that arrived inside the window count).
@@ -30,6 +32,8 @@ pub struct PipelinedReport {
     pub errors: u64,
     pub first_error: Option<String>,
     pub secs: f64,
+    /// Server CPU seconds (user + system) used over the window, when its pid was given.
+    pub server_cpu_secs: Option<f64>,
 }
 
 impl PipelinedReport {
@@ -55,6 +59,7 @@ pub async fn run(plan: &PipelinedPlan) -> Result<PipelinedReport> {
             .with_context(|| format!("opening pipelined connection {i}"))?;
         conns.push(ws);
     }
+    let cpu_before = plan.server_pid.map(crate::proc_cpu::cpu_secs).transpose()?;
     let start = Instant::now();
     let deadline = start + plan.duration;
     let plan = Arc::new(plan.clone());
@@ -73,6 +78,9 @@ pub async fn run(plan: &PipelinedPlan) -> Result<PipelinedReport> {
         if total.first_error.is_none() {
             total.first_error = r.first_error;
         }
+    }
+    if let (Some(pid), Some(before)) = (plan.server_pid, cpu_before) {
+        total.server_cpu_secs = Some(crate::proc_cpu::cpu_secs(pid)? - before);
     }
     Ok(total)
 }

@@ -41,6 +41,7 @@ async fn pipelined_load_counts_answers_across_connections() {
         conns: 2,
         depth: 8,
         duration: Duration::from_millis(300),
+        server_pid: Some(std::process::id()),
     };
     let r = pipelined::run(&plan).await.unwrap();
     assert!(
@@ -50,6 +51,11 @@ async fn pipelined_load_counts_answers_across_connections() {
     );
     assert_eq!(r.errors, 0);
     assert!(r.rps() > 0.0);
+    assert!(
+        r.server_cpu_secs.is_some_and(|s| s >= 0.0),
+        "{:?}",
+        r.server_cpu_secs
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod cmd_auth;
 mod cmd_config;
 mod cmd_gateway;
 mod cmd_metrics;
+mod cmd_slo;
 mod cmd_start;
 mod gateway_client;
 mod paths;
@@ -53,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd_audit::AuditCommand,
     },
+    /// SLO definition files: validate one, print the built-in SLOs.
+    Slo {
+        #[command(subcommand)]
+        command: cmd_slo::SloCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
             Command::Metrics { command } => cmd_metrics::run(command).await,
             Command::Config { command } => cmd_config::run(command),
             Command::Audit { command } => cmd_audit::run(command),
+            Command::Slo { command } => cmd_slo::run(command),
         }
     });
     match result {

@@ -52,6 +52,20 @@ pub struct Engine {
     log_ring: Arc<crate::log_ring::LogRing>,
     /// The scheduler's in-memory state (jobs in flight, wake-ups).
     scheduler: crate::scheduler::SchedulerState,
+    /// Caps, prices and the run guard (`budgets`).
+    budgets: Arc<crate::budgets::Budgets>,
+    /// Approval waiters and what each run is doing in a tool (`crate::approvals`).
+    approvals: crate::approvals::ApprovalState,
+    /// Token use per session from finished runs (OpenClaw row fields; `compat`).
+    session_usage: crate::compat::UsageBook,
+    /// Sessions marked watched (the `monitor` control action; `compat`).
+    watched_sessions: crate::compat::WatchList,
+    /// Bumped by every [`Engine::emit`]: summaries kept between calls compare it (`status`).
+    state_version: std::sync::atomic::AtomicU64,
+    /// `status`'s summary parts between changes (`ops::status_cache`).
+    status_cache: crate::ops::status_cache::StatusCache,
+    /// Serialized list/history replies between changes (`ops::read_cache`).
+    read_cache: crate::ops::read_cache::ReadCache,
 }
 
 impl std::fmt::Debug for Engine {
@@ -78,12 +92,20 @@ impl Engine {
         let metrics = Metrics::new(clock.clone(), &config.metrics);
         let metrics_engine =
             MetricsEngine::new(metrics.clone(), store.clone(), clock.clone(), &config);
+        crate::ops::slo_defs::load_into(&metrics_engine, &data_dir);
         let setup_token = if passwords::has_password(&store)? {
             None
         } else {
             Some(crate::auth::random_hex(16))
         };
         let (events, _) = broadcast::channel(1024);
+        let budgets = crate::budgets::Budgets::new(
+            &config,
+            store.clone(),
+            clock.clone(),
+            events.clone(),
+            metrics.clone(),
+        )?;
         let presence = Presence::new(events.clone());
         let config_file = data_dir.join(CONFIG_FILE_NAME);
         let log_ring = crate::log_ring::process_ring()
@@ -100,13 +122,19 @@ impl Engine {
                 &config.sessions,
             );
             let sessions_changed = events.clone();
+            let changed_engine = weak.clone();
             runs.set_sessions_sink(Arc::new(move |key, reason| {
+                if let Some(e) = changed_engine.upgrade() {
+                    e.state_version
+                        .fetch_add(1, std::sync::atomic::Ordering::Release);
+                }
                 let _ = sessions_changed.send(EngineEvent::SessionsChanged {
                     key,
                     reason,
                     row: None,
                 });
             }));
+            runs.set_budget_guard(Arc::new(crate::budgets::Guard(budgets.clone())));
             let agent_events = events.clone();
             runs.set_agent_event_sink(Arc::new(move |ev| {
                 let _ = agent_events.send(EngineEvent::Agent(ev));
@@ -132,6 +160,13 @@ impl Engine {
                 config_file: Mutex::new(config_file),
                 log_ring,
                 scheduler: Default::default(),
+                budgets,
+                approvals: Default::default(),
+                session_usage: Default::default(),
+                watched_sessions: Default::default(),
+                state_version: Default::default(),
+                status_cache: Default::default(),
+                read_cache: Default::default(),
             }
         });
         Ok(engine)
@@ -149,12 +184,14 @@ impl Engine {
             }
             Err(e) => tracing::warn!("could not mark interrupted runs: {e}"),
         }
+        crate::approvals::restart::end_pending_at_start(self);
         spawn_session_count_refresh(self.clone(), self.background.clone());
         let task = self.metrics_engine.spawn(self.background.clone());
         *self.metrics_task.lock() = Some(task);
         crate::ops::alerts::spawn_alert_fanout(self.clone(), self.background.clone());
         crate::scheduler::spawn(self.clone(), self.background.clone());
         crate::fleet::prober::spawn(self.clone(), self.background.clone());
+        crate::compat::spawn(self.clone(), self.background.clone());
     }
 
     pub fn config(&self) -> &Config {
@@ -198,8 +235,36 @@ impl Engine {
     pub fn uptime_ms(&self) -> i64 {
         (self.now_ms() - self.started_at_ms).max(0)
     }
+    /// Caps, prices and their use (`budgets`).
+    pub fn budgets(&self) -> &Arc<crate::budgets::Budgets> {
+        &self.budgets
+    }
     pub fn scheduler(&self) -> &crate::scheduler::SchedulerState {
         &self.scheduler
+    }
+    pub fn approvals(&self) -> &crate::approvals::ApprovalState {
+        &self.approvals
+    }
+    /// Token use per session (counted by the `compat` loop from finished runs).
+    pub fn session_usage(&self) -> &crate::compat::UsageBook {
+        &self.session_usage
+    }
+    /// Sessions marked watched (the `monitor` control action).
+    /// Counts [`Engine::emit`] calls: a summary built at one value is stale at another.
+    pub fn state_version(&self) -> u64 {
+        self.state_version
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+    /// `status`'s cached summary parts (`ops::status_cache`).
+    pub fn status_cache(&self) -> &crate::ops::status_cache::StatusCache {
+        &self.status_cache
+    }
+    /// Serialized list/history replies kept between changes (`ops::read_cache`).
+    pub fn read_cache(&self) -> &crate::ops::read_cache::ReadCache {
+        &self.read_cache
+    }
+    pub fn watched_sessions(&self) -> &crate::compat::WatchList {
+        &self.watched_sessions
     }
     pub fn presence(&self) -> &Presence {
         &self.presence
@@ -239,6 +304,8 @@ impl Engine {
     }
 
     pub fn emit(&self, event: EngineEvent) {
+        self.state_version
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         // No receivers is fine: nobody is connected.
         let _ = self.events.send(event);
     }

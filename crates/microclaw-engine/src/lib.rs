@@ -2,8 +2,11 @@
 //! credentials, the audit trail and the config self-check. The gateway's HTTP routes and
 //! bridge methods are thin adapters over the functions in [`ops`].
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod budgets;
+pub mod compat;
 mod engine;
 pub mod events;
 pub mod fleet;
@@ -13,6 +16,7 @@ pub mod presence;
 pub mod principal;
 pub mod scheduler;
 pub mod self_check;
+pub mod tools;
 
 pub use engine::{Engine, EngineOptions, CONFIG_FILE_NAME, DB_FILE_NAME};
 pub use events::EngineEvent;

@@ -316,6 +316,14 @@ async fn a_group_readable_data_dir_or_database_is_high() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_firing_slo_burn_alert_is_high() {
     let api = case(|_| {}).await;
+    // The built-in SLOs need 30 samples and `for` 2m before paging (a handful of failures
+    // cannot page); this SLO file lets 3 failures fire at once.
+    let defs = microclaw_metrics::slo_file::parse(
+        "slos.toml",
+        "[[slo]]\nname = \"request_success_rate\"\nobjective = 0.995\nsli = \"request_success\"\nmin_samples = 3\n[[slo.alert]]\nlong = \"1h\"\nshort = \"5m\"\nfactor = 14.4\nseverity = \"page\"\nfor = \"0m\"\n",
+    )
+    .unwrap();
+    api.engine.metrics_engine().set_slo_defs(defs);
     for _ in 0..3 {
         let (_, _, outcome) =
             microclaw_engine::ops::chat::send_and_wait(&api.engine, Some("bad"), "/fail")

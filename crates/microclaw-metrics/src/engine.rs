@@ -22,11 +22,9 @@ use crate::history;
 use crate::otlp::{self, OtlpExporter};
 use crate::recorder::{Metrics, Totals};
 use crate::rollup;
-use crate::slo::{SloReport, WindowValues};
+use crate::slo::WindowValues;
 
 const DAY_MS: i64 = 86_400_000;
-/// The longest window alerts look at (6 h).
-const ALERT_LOOKBACK_MINUTES: i64 = 360;
 /// How many heavy metrics queries (history, summary, export) run at once on blocking threads.
 pub const HEAVY_PERMITS: usize = 2;
 
@@ -42,8 +40,9 @@ pub struct MetricsEngine {
     rolled_at_minute: Mutex<Option<i64>>,
     /// Permits for the heavy blocking work of the async methods (see `engine_async`).
     pub(crate) heavy: Arc<Semaphore>,
-    alerts: Mutex<AlertTracker>,
-    alert_tx: broadcast::Sender<AlertEvent>,
+    /// The one source of truth for alert state (see `alerts_eval`).
+    pub(crate) alerts: Mutex<AlertTracker>,
+    pub(crate) alert_tx: broadcast::Sender<AlertEvent>,
     otlp: Option<Arc<OtlpExporter>>,
     otlp_config_error: Option<String>,
 }
@@ -75,7 +74,7 @@ impl MetricsEngine {
             started_ms: clock.now_ms(),
             ..Totals::default()
         };
-        Arc::new(MetricsEngine {
+        let me = Arc::new(MetricsEngine {
             metrics,
             store,
             clock,
@@ -87,7 +86,10 @@ impl MetricsEngine {
             alert_tx,
             otlp,
             otlp_config_error,
-        })
+        });
+        // The built-in SLOs, with the states stored before a restart.
+        me.set_slo_defs(crate::slo_file::builtin());
+        me
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {
@@ -144,46 +146,22 @@ impl MetricsEngine {
         Ok(n)
     }
 
-    /// Recomputes the short windows and publishes alert transitions.
-    pub fn evaluate_alerts(&self) -> Result<Vec<AlertEvent>> {
-        let now = self.clock.now_ms();
-        let lookback = ALERT_LOOKBACK_MINUTES.max(i64::from(self.cfg.slo_window_minutes));
-        let rows = history::read_rows(&self.store, minute_start(now) - lookback * MINUTE_MS, now)?;
-        let report =
-            SloReport::compute(&rows, &self.live_delta(), now, self.cfg.slo_window_minutes);
-        Ok(self.apply_alerts(&report))
-    }
-
-    fn apply_alerts(&self, report: &SloReport) -> Vec<AlertEvent> {
-        let events = self.alerts.lock().evaluate(report);
-        for e in &events {
-            tracing::info!(slo = %e.slo, state = %e.state, severity = %e.severity, burn_rate = e.burn_rate, "slo alert");
-            let _ = self.alert_tx.send(e.clone()); // no subscriber is fine
-        }
-        events
-    }
-
     pub fn clock(&self) -> &SharedClock {
         &self.clock
     }
 
     /// The `/api/metrics/summary` body (also evaluates the alerts).
     pub fn summary(&self) -> Value {
-        match self.slo_report() {
+        match self.alert_report() {
             Ok(report) => {
                 self.apply_alerts(&report);
-                let firing = self.firing_alerts();
-                let mut slo = report.slo_json();
-                for a in &firing {
-                    if let Some(entry) = slo.get_mut(&a.slo) {
-                        entry["state"] = json!("burning");
-                    }
-                }
+                let tracker = self.alerts.lock();
+                let firing = tracker.firing();
                 json!({
                     "ok": true, "window": "rolling", "computed_at": report.computed_at,
-                    "slo": slo,
+                    "slo": crate::slo_summary::slo_json(&report, &tracker),
                     "alerts": firing,
-                    "error_budget": report.error_budget_json(),
+                    "error_budget": report.error_budget_json(tracker.defs()),
                     "metrics": self.metrics.snapshot(),
                     "otlp": self.otlp_json(),
                 })
@@ -208,7 +186,7 @@ impl MetricsEngine {
         let firing: Vec<Value> = self
             .firing_alerts()
             .iter()
-            .map(|a| json!({"slo": a.slo, "severity": a.severity}))
+            .map(|a| json!({"slo": a.slo, "severity": a.severity, "rule": a.rule}))
             .collect();
         let state = if !firing.is_empty() {
             "burning"

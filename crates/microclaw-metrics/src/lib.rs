@@ -7,7 +7,10 @@
 //!   writes snapshot files.
 
 pub mod aggregate;
+pub mod alert_rules;
+pub mod alert_state;
 pub mod alerts;
+mod alerts_eval;
 pub mod delta;
 pub mod engine;
 mod engine_async;
@@ -22,12 +25,17 @@ pub mod prometheus;
 pub mod recorder;
 pub mod rollup;
 pub mod slo;
+pub mod slo_file;
+pub mod slo_summary;
 mod snapshot_json;
+pub mod usage_by_model;
 
-pub use alerts::{Alert, AlertEvent};
+pub use alerts::{Alert, AlertEvent, RuleStatus};
+pub use alerts_eval::TRANSITIONS_KEPT;
 pub use delta::Delta;
 pub use engine::MetricsEngine;
 pub use export::{write_export_atomic, ExportFormat};
 pub use history::{HistoryFormat, HistoryRequest};
 pub use recorder::{Metrics, Totals};
+pub use slo_file::SloDef;
 pub use tokio_util::sync::CancellationToken;

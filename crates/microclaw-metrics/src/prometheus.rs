@@ -167,6 +167,7 @@ pub fn render(t: &Totals) -> String {
         "Agent output tokens.",
         t.llm_output_tokens,
     );
+    crate::usage_by_model::render(&mut out, &t.usage_by_model);
     counter(
         &mut out,
         "tool_executions",

@@ -58,6 +58,8 @@ pub struct Metrics {
     pub(crate) otlp_retries: Counter,
     pub(crate) bridge_events_dropped: Counter,
     pub(crate) bridge_lag_closes: Counter,
+    /// Tokens and cost by model (from finished runs).
+    pub(crate) usage_by_model: crate::usage_by_model::UsageByModel,
 }
 
 /// A consistent-enough copy of every metric (each value is read atomically).
@@ -90,6 +92,8 @@ pub struct Totals {
     pub bridge_events_dropped: u64,
     /// Bridge connections closed with 1013 (queue full, lagged broadcast, undeliverable event).
     pub bridge_lag_closes: u64,
+    /// Tokens and cost by model.
+    pub usage_by_model: Vec<(String, crate::usage_by_model::ModelUsage)>,
     pub uptime_ms: i64,
     pub started_ms: i64,
 }
@@ -147,6 +151,7 @@ impl Metrics {
             otlp_retries: Counter::default(),
             bridge_events_dropped: Counter::default(),
             bridge_lag_closes: Counter::default(),
+            usage_by_model: Default::default(),
         })
     }
 
@@ -217,6 +222,11 @@ impl Metrics {
         }
         self.llm_input_tokens.add(input_tokens);
         self.llm_output_tokens.add(output_tokens);
+    }
+
+    /// A finished run's usage by model (`cost_usd` None = the model has no price).
+    pub fn record_model_usage(&self, model: &str, input: u64, output: u64, cost_usd: Option<f64>) {
+        self.usage_by_model.record(model, input, output, cost_usd);
     }
 
     /// One tool call. A policy block counts as an execution and a block, but as neither
@@ -299,6 +309,7 @@ impl Metrics {
             otlp_retries: self.otlp_retries.get(),
             bridge_events_dropped: self.bridge_events_dropped.get(),
             bridge_lag_closes: self.bridge_lag_closes.get(),
+            usage_by_model: self.usage_by_model.snapshot(),
             uptime_ms: (now - self.started_ms).max(0),
             started_ms: self.started_ms,
         }

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::aggregate::{trailing_windows, Aggregate};
 use crate::delta::Delta;
+use crate::histogram::HistogramSnapshot;
 
 pub const SUCCESS_TARGET: f64 = 0.995;
 pub const SUCCESS_ALERT: f64 = 0.99;
@@ -43,6 +44,8 @@ pub struct WindowValues {
     pub tool_blocks: u64,
     pub scheduler_runs: u64,
     pub scheduler_success: u64,
+    /// The latency histogram (latency SLIs count the samples within their threshold).
+    pub latency: HistogramSnapshot,
 }
 
 fn ratio(good: u64, bad: u64) -> f64 {
@@ -66,6 +69,7 @@ impl WindowValues {
             tool_blocks: d.tool_policy_blocks,
             scheduler_runs: d.scheduler_runs,
             scheduler_success: d.scheduler_success,
+            latency: a.latency.clone(),
         }
     }
     pub fn requests(&self) -> u64 {
@@ -103,6 +107,8 @@ pub struct SloReport {
     pub reported: Vec<(&'static str, WindowValues)>,
     pub alert_windows: Vec<(&'static str, WindowValues)>,
     pub budget: WindowValues,
+    /// Every computed window by its length in minutes (the ones above and any extra ones).
+    pub by_minutes: Vec<(u32, WindowValues)>,
 }
 
 /// `value` of an SLO: `null` without samples (decisions.md: never a healthy-looking 1.0).
@@ -153,6 +159,24 @@ impl SloReport {
         now_ms: i64,
         value_window_minutes: u32,
     ) -> SloReport {
+        Self::from_aggregates_extra(aggs, now_ms, value_window_minutes, &[])
+    }
+
+    /// As [`from_aggregates`](Self::from_aggregates) with `extra` windows: `aggs` holds one
+    /// aggregate per [`window_minutes`](Self::window_minutes) entry, then one per `extra`.
+    pub fn from_aggregates_extra(
+        aggs: &[Aggregate],
+        now_ms: i64,
+        value_window_minutes: u32,
+        extra: &[u32],
+    ) -> SloReport {
+        let mut all = Self::window_minutes(value_window_minutes);
+        all.extend_from_slice(extra);
+        let by_minutes = all
+            .iter()
+            .zip(aggs)
+            .map(|(m, a)| (*m, WindowValues::from_aggregate(a)))
+            .collect();
         let vals: Vec<WindowValues> = aggs.iter().map(WindowValues::from_aggregate).collect();
         let get = |i: usize| vals.get(i).cloned().unwrap_or_default();
         let reported = REPORTED
@@ -172,7 +196,17 @@ impl SloReport {
             budget: get(1),
             reported,
             alert_windows,
+            by_minutes,
         }
+    }
+
+    /// The trailing `minutes` window, when it was computed (else empty values).
+    pub fn minutes(&self, minutes: u32) -> WindowValues {
+        self.by_minutes
+            .iter()
+            .find(|(m, _)| *m == minutes)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
 
     /// A window by name ("5m", "30m", "1h", "6h", "24h", "7d").
@@ -238,21 +272,33 @@ impl SloReport {
         })
     }
 
-    /// The `error_budget` object: the success-rate budget over 28 days.
-    pub fn error_budget_json(&self) -> Value {
-        let b = &self.budget;
-        let allowed = (1.0 - SUCCESS_TARGET) * b.requests() as f64;
-        let consumed = b.error as f64;
-        let remaining_ratio = if b.requests() == 0 {
-            1.0
-        } else if allowed <= 0.0 {
-            0.0
-        } else {
-            1.0 - consumed / allowed
-        };
-        json!({ "request_success_rate": {
-            "period_days": BUDGET_DAYS, "allowed": allowed, "consumed": consumed,
-            "remaining_ratio": remaining_ratio, "sample_size": b.requests(),
-        }})
+    /// The `error_budget` object: each SLO's budget over its own period (`window_days`).
+    /// Without samples `remaining_ratio` is `null` and `state` `"no_data"`; a spent budget
+    /// has `remaining_ratio` 0, `consumed_ratio` above 1 and `state` `"exhausted"`.
+    pub fn error_budget_json(&self, defs: &[crate::slo_file::SloDef]) -> Value {
+        let mut out = Map::new();
+        for def in defs {
+            let w = self.minutes(def.window_days * 1440);
+            let (good, total) = crate::alert_rules::sli_counts(def, &w);
+            let allowed = (1.0 - def.objective) * total as f64;
+            let consumed = (total - good) as f64;
+            let consumed_ratio = if total == 0 {
+                Value::Null
+            } else if allowed <= 0.0 {
+                json!(if consumed > 0.0 { f64::INFINITY } else { 0.0 })
+            } else {
+                json!(consumed / allowed)
+            };
+            let ratio = consumed_ratio.as_f64();
+            out.insert(def.name.clone(), json!({
+                "period_days": def.window_days, "objective": def.objective,
+                "allowed": allowed, "consumed": consumed,
+                "consumed_ratio": consumed_ratio,
+                "remaining_ratio": ratio.map(|r| (1.0 - r).clamp(0.0, 1.0)),
+                "state": match ratio { None => "no_data", Some(r) if r >= 1.0 => "exhausted", Some(_) => "ok" },
+                "sample_size": total,
+            }));
+        }
+        Value::Object(out)
     }
 }

@@ -327,14 +327,15 @@ fn summary_from_rollups_equals_the_minute_scan() {
     );
     let fast = e.slo_report().unwrap();
     assert_eq!(fast.slo_json(), scan.slo_json());
-    assert_eq!(fast.error_budget_json(), scan.error_budget_json());
+    let defs = microclaw_metrics::slo_file::builtin();
+    assert_eq!(fast.error_budget_json(&defs), scan.error_budget_json(&defs));
     assert!(fast.budget.requests() > 10_000, "the budget covers 28 days");
     let s = e.summary();
     assert_eq!(
         s["slo"]["request_success_rate"]["sample_size"],
         scan.value.requests()
     );
-    assert_eq!(s["error_budget"], scan.error_budget_json());
+    assert_eq!(s["error_budget"], scan.error_budget_json(&defs));
 }
 
 #[test]

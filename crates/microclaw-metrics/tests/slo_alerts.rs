@@ -51,9 +51,11 @@ fn no_data_reports_sample_size_zero_not_healthy() {
     }
     assert_eq!(s["alerts"].as_array().unwrap().len(), 0);
     assert_eq!(s["error_budget"]["request_success_rate"]["period_days"], 28);
+    // No samples: the budget is unknown, not a full-looking 1.0.
+    assert!(s["error_budget"]["request_success_rate"]["remaining_ratio"].is_null());
     assert_eq!(
-        s["error_budget"]["request_success_rate"]["remaining_ratio"],
-        1.0
+        s["error_budget"]["request_success_rate"]["state"],
+        "no_data"
     );
     assert!(s["metrics"]["uptime_ms"].is_number());
     assert_eq!(s["otlp"]["enabled"], false);
@@ -100,33 +102,56 @@ fn windows_see_history_and_the_live_minute() {
     assert!((470..=530).contains(&p95), "p95 ≈ 500, got {p95}");
 }
 
+fn states(events: &[AlertEvent], rule: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.rule == rule)
+        .map(|e| e.state.clone())
+        .collect()
+}
+
+const PAGE: &str = "request_success_rate:page:1h/5m";
+
 #[test]
-fn error_burst_pages_then_resolves_as_events() {
+fn error_burst_goes_pending_fires_then_resolves_as_stored_transitions() {
     let r = rig();
     let mut rx = r.engine.subscribe_alerts();
     traffic(&r, 60, 100, 0, 800);
     assert!(drain(&mut rx).is_empty(), "clean traffic fires nothing");
     assert_eq!(r.engine.slo_brief()["state"], "ok");
 
-    // Five minutes of pure errors: 1h burn ≈ 16.7, 5m burn = 200 → page; 6h/30m → ticket.
+    // Pure errors: after 5 minutes the 1h burn is ≈ 16.7 and the 5m burn 200 → pending.
     traffic(&r, 5, 0, 100, 800);
     let events = drain(&mut rx);
-    let page = events
-        .iter()
-        .find(|e| e.severity == "page")
-        .expect("a page alert fires");
+    assert_eq!(states(&events, PAGE), ["pending"], "{events:?}");
+    assert!(
+        r.engine.firing_alerts().iter().all(|a| a.rule != PAGE),
+        "pending is not firing yet"
+    );
+    let st = r.engine.alert_statuses();
+    assert_eq!(st.iter().find(|s| s.rule == PAGE).unwrap().state, "pending");
+    // `for` = 2 minutes of the condition holding → firing.
+    traffic(&r, 2, 0, 100, 800);
+    let events = drain(&mut rx);
+    assert_eq!(states(&events, PAGE), ["firing"], "{events:?}");
+    let page = events.iter().find(|e| e.rule == PAGE).unwrap().clone();
     assert_eq!(page.slo, "request_success_rate");
-    assert_eq!(page.state, "firing");
+    assert_eq!(page.severity, "page");
+    assert_eq!(page.from, "pending");
     assert!(page.burn_rate > 14.4, "burn {}", page.burn_rate);
-    assert!(events
-        .iter()
-        .any(|e| e.severity == "ticket" && e.state == "firing"));
+    assert!(
+        page.burn_rate_short > 14.4,
+        "short burn {}",
+        page.burn_rate_short
+    );
+    // The same source for every readout: summary alerts, SLO state, the brief.
     let s = r.engine.summary();
     let alerts = s["alerts"].as_array().unwrap();
     assert!(alerts
         .iter()
-        .any(|a| a["severity"] == "page" && a["since"].as_i64().unwrap() == page.since));
+        .any(|a| a["rule"] == PAGE && a["since"].as_i64().unwrap() == page.since));
     assert_eq!(s["slo"]["request_success_rate"]["state"], "burning");
+    assert_eq!(s["slo"]["request_success_rate"]["alert_state"], "firing");
     assert_eq!(s["slo"]["tool_reliability"]["state"], "no_data");
     let b = r.engine.slo_brief();
     assert_eq!(b["state"], "burning");
@@ -135,62 +160,156 @@ fn error_burst_pages_then_resolves_as_events() {
         .unwrap()
         .iter()
         .any(|f| f["severity"] == "page"));
+    traffic(&r, 1, 0, 100, 800);
     assert!(
-        drain(&mut rx).is_empty(),
+        states(&drain(&mut rx), PAGE).is_empty(),
         "a still-firing alert is not announced twice"
     );
 
-    // Recovery: once the 5-minute window is clean the page clears; the ticket needs 30 minutes.
+    // Recovery: the 5-minute window is clean after 5 minutes; keep_firing_for holds the page
+    // 5 more minutes, then it resolves.
     traffic(&r, 6, 100, 0, 800);
+    assert!(
+        states(&drain(&mut rx), PAGE).is_empty(),
+        "kept firing (keep_firing_for)"
+    );
+    assert!(r.engine.firing_alerts().iter().any(|a| a.rule == PAGE));
+    traffic(&r, 5, 100, 0, 800);
     let events = drain(&mut rx);
-    let resolved = events
-        .iter()
-        .find(|e| e.severity == "page")
-        .expect("the page resolves");
-    assert_eq!(resolved.state, "resolved");
+    assert_eq!(states(&events, PAGE), ["resolved"], "{events:?}");
+    let resolved = events.iter().find(|e| e.rule == PAGE).unwrap();
     assert_eq!(
         resolved.since, page.since,
-        "resolved carries when it started"
+        "resolved carries when it started firing"
     );
-    assert!(r
-        .engine
-        .firing_alerts()
-        .iter()
-        .all(|a| a.severity != "page"));
-    assert!(r
-        .engine
-        .firing_alerts()
-        .iter()
-        .any(|a| a.severity == "ticket"));
-    traffic(&r, 30, 100, 0, 800);
-    let events = drain(&mut rx);
-    assert!(events
-        .iter()
-        .any(|e| e.severity == "ticket" && e.state == "resolved"));
-    assert!(r.engine.firing_alerts().is_empty());
-    assert_eq!(r.engine.slo_brief()["state"], "ok");
+    assert!(r.engine.firing_alerts().iter().all(|a| a.rule != PAGE));
+
+    // Every transition was stored, oldest to newest: pending, firing, resolved.
+    let q = microclaw_store::alert_transitions::TransitionQuery {
+        rule: Some(PAGE.into()),
+        limit: 100,
+        ..Default::default()
+    };
+    let mut stored: Vec<String> = r
+        .store
+        .alert_transitions_list(&q)
+        .unwrap()
+        .into_iter()
+        .map(|t| format!("{}->{}", t.from_state, t.state))
+        .collect();
+    stored.reverse();
+    assert_eq!(
+        stored,
+        ["inactive->pending", "pending->firing", "firing->resolved"]
+    );
+    let firing_only = r
+        .store
+        .alert_transitions_list(&microclaw_store::alert_transitions::TransitionQuery {
+            state: Some("firing".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(firing_only.iter().all(|t| t.state == "firing"));
+    assert!(firing_only.iter().any(|t| t.rule == PAGE));
+    let statuses = r.engine.alert_statuses();
+    let st = statuses.iter().find(|s| s.rule == PAGE).unwrap();
+    assert_eq!(st.state, "resolved");
+    assert_eq!(st.windows, ["1h", "5m"]);
+    assert_eq!(st.threshold, 14.4);
+}
+
+#[test]
+fn a_handful_of_failures_cannot_page() {
+    let r = rig();
+    let mut rx = r.engine.subscribe_alerts();
+    // ~8 samples, one of them failed: burn rates are huge but the 1h window has < 30 samples.
+    runs(&r.metrics, 7, "final", 200);
+    runs(&r.metrics, 1, "error", 200);
+    for _ in 0..5 {
+        r.engine.flush().unwrap();
+        r.clock.advance_ms(MIN);
+    }
+    assert!(drain(&mut rx).is_empty(), "nothing even goes pending");
+    let s = r.engine.summary();
+    assert!(s["alerts"].as_array().unwrap().is_empty());
+    let slo = &s["slo"]["request_success_rate"];
+    assert_eq!(slo["state"], "ok");
+    assert_eq!(slo["alert_state"], "inactive");
+    assert_eq!(
+        slo["below_objective"], true,
+        "7/8 is below 0.995, but not an alert"
+    );
+    let st = r.engine.alert_statuses();
+    let page = st.iter().find(|s| s.rule == PAGE).unwrap();
+    assert_eq!((page.samples, page.min_samples), (8, 30));
+    assert!(page.burn_rate > 14.4);
+    // The spent budget reads exhausted with 0 remaining, never a negative percentage.
+    let budget = &s["error_budget"]["request_success_rate"];
+    assert_eq!(budget["state"], "exhausted");
+    assert_eq!(budget["remaining_ratio"], 0.0);
+    assert!(budget["consumed_ratio"].as_f64().unwrap() > 1.0);
 }
 
 #[test]
 fn latency_and_tool_thresholds_fire_on_the_60_minute_value() {
     let r = rig();
     let mut rx = r.engine.subscribe_alerts();
-    for _ in 0..10 {
+    for _ in 0..40 {
         r.metrics.record_tool(true, false);
     }
-    r.metrics.record_tool(false, false); // 10/11 = 0.909 < 0.97
+    for _ in 0..4 {
+        r.metrics.record_tool(false, false); // 40/44 = 0.909 < 0.97
+    }
     for _ in 0..50 {
         r.metrics.record_tool(false, true); // blocks are excluded, not errors
     }
-    traffic(&r, 2, 20, 0, 15_000); // p95 15 s > 10 s
+    traffic(&r, 5, 20, 0, 15_000); // p95 15 s > 10 s; 30+ samples after 2 minutes, then `for`
     let slos: Vec<String> = drain(&mut rx)
         .into_iter()
         .filter(|e| e.state == "firing")
-        .map(|e| e.slo)
+        .map(|e| e.rule)
         .collect();
-    assert!(slos.contains(&"e2e_latency_p95_ms".to_string()), "{slos:?}");
-    assert!(slos.contains(&"tool_reliability".to_string()), "{slos:?}");
+    assert!(
+        slos.contains(&"e2e_latency_p95_ms:ticket:threshold".to_string()),
+        "{slos:?}"
+    );
+    assert!(
+        slos.contains(&"tool_reliability:ticket:threshold".to_string()),
+        "{slos:?}"
+    );
     let s = r.engine.summary();
     assert_eq!(s["slo"]["tool_reliability"]["policy_block_excluded"], 50);
-    assert_eq!(s["slo"]["tool_reliability"]["error"], 1);
+    assert_eq!(s["slo"]["tool_reliability"]["error"], 4);
+}
+
+#[test]
+fn a_firing_alert_keeps_firing_across_a_restart_and_resolves_after() {
+    let r = rig();
+    traffic(&r, 60, 100, 0, 800);
+    traffic(&r, 8, 0, 100, 800);
+    assert!(r.engine.firing_alerts().iter().any(|a| a.rule == PAGE));
+    let since = r
+        .engine
+        .firing_alerts()
+        .iter()
+        .find(|a| a.rule == PAGE)
+        .unwrap()
+        .since;
+    // A new process on the same database: the page is still firing, with its start.
+    let (metrics, engine) = r.restart();
+    let again = engine.firing_alerts();
+    let page = again
+        .iter()
+        .find(|a| a.rule == PAGE)
+        .expect("restored as firing");
+    assert_eq!(page.since, since);
+    let mut rx = engine.subscribe_alerts();
+    for _ in 0..12 {
+        runs(&metrics, 100, "final", 800);
+        engine.flush().unwrap();
+        r.clock.advance_ms(MIN);
+    }
+    let events = drain(&mut rx);
+    assert_eq!(states(&events, PAGE), ["resolved"], "{events:?}");
 }

@@ -47,6 +47,15 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_gateways",
         include_str!("migrations/0011_gateways.sql"),
     ),
+    (
+        "0012_approvals",
+        include_str!("migrations/0012_approvals.sql"),
+    ),
+    ("0013_usage", include_str!("migrations/0013_usage.sql")),
+    (
+        "0014_incidents",
+        include_str!("migrations/0014_incidents.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

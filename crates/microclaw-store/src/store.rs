@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 use rusqlite::{Connection, TransactionBehavior};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     /// `count(*) FROM sessions`, kept in memory: read at open, adjusted by every committed
     /// write of this process (so `health` never touches SQLite).
     session_count: AtomicI64,
+    /// Bumped after every committed write of this process (caches of read results compare it).
+    write_revision: AtomicU64,
     /// The async facade's writer thread and read permits (see `async_facade.rs`).
     pub(crate) facade: crate::async_facade::Facade,
 }
@@ -107,6 +109,7 @@ impl Store {
                 readers,
                 next_reader: AtomicUsize::new(0),
                 session_count: AtomicI64::new(count),
+                write_revision: AtomicU64::new(0),
                 facade: crate::async_facade::Facade::new(READ_POOL_SIZE),
             }),
         })
@@ -140,6 +143,12 @@ impl Store {
     /// The number of stored sessions, from memory (see `Inner::session_count`).
     pub fn session_count_cached(&self) -> i64 {
         self.inner.session_count.load(Ordering::Relaxed).max(0)
+    }
+
+    /// Counts the write transactions this process committed: a read result taken at one value
+    /// may be stale at another (writes by other processes are not counted).
+    pub fn write_revision(&self) -> u64 {
+        self.inner.write_revision.load(Ordering::Acquire)
     }
 
     /// Re-reads the session count from the database (catches rows another process wrote).
@@ -186,6 +195,7 @@ impl Store {
         SESSION_DELTA.with(|d| d.set(0));
         let out = f(&tx)?;
         tx.commit().ctx(&format!("{what} (committing)"))?;
+        self.inner.write_revision.fetch_add(1, Ordering::Release);
         let delta = SESSION_DELTA.with(|d| d.replace(0));
         if delta != 0 {
             self.inner.session_count.fetch_add(delta, Ordering::Relaxed);

@@ -220,6 +220,10 @@ fn messages_written_before_the_migration_are_backfilled() {
         "DROP TABLE IF EXISTS scheduler_jobs; DROP TABLE IF EXISTS scheduler_runs; \
          DROP TABLE IF EXISTS scheduler_dlq; DROP TABLE IF EXISTS gateway_probes; \
          DROP TABLE IF EXISTS gateways; \
+         DROP TABLE IF EXISTS usage_daily; ALTER TABLE runs DROP COLUMN agent_id; \
+         ALTER TABLE runs DROP COLUMN model; ALTER TABLE runs DROP COLUMN input_tokens; \
+         ALTER TABLE runs DROP COLUMN output_tokens; ALTER TABLE runs DROP COLUMN cost_usd; \
+         ALTER TABLE runs DROP COLUMN usage_estimated; \
          DROP TRIGGER message_fts_after_insert; DROP TRIGGER message_fts_after_delete; \
          DROP TRIGGER message_fts_after_update; DROP TABLE message_fts; PRAGMA user_version = 8; \
          INSERT INTO messages (session_id, role, text, created_at) \

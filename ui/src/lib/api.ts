@@ -109,6 +109,9 @@ function statusCode(status: number): string {
 
 export type Http = ReturnType<typeof createHttp>;
 
+// Usage, cost and budgets (the Cost page): `/api/usage`, `/api/budgets`.
+export { createCostApi, type CostApi } from './cost';
+
 const q = (params: Record<string, string | number | undefined | null>) => {
   const s = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') s.set(k, String(v));

@@ -15,6 +15,10 @@ export const connDetail = writable<string>('');
 export const presence = writable<any[]>([]);
 export const health = writable<Record<string, any> | null>(null);
 export const firingAlerts = writable<any[]>([]);
+/** Bumped on every `slo.alert` and `incident` event: alert and incident views refetch. */
+export const alertsVersion = writable(0);
+/** The change freeze as the last `freeze` event (or fetch) said: `{active, reason, until, incidentId}`. */
+export const freezeState = writable<Record<string, any> | null>(null);
 /** Bumped on every `sessions.changed` so lists and trees refresh (debounced by readers). */
 export const sessionsVersion = writable(0);
 /** Bumped on each `device.pair.*` event (the Devices section refetches). */
@@ -56,16 +60,22 @@ export function getBridge(): BridgeClient {
       lastSessionChange.set(p ?? null);
       sessionsVersion.update((n) => n + 1);
     });
+    // Alert rule transitions (pending, firing, resolved, inactive): only firing rules are listed,
+    // keyed by rule, so this agrees with the server's `alerts` (lib/alerts.ts).
     bridge.on('slo.alert', (p) => {
       const slo = String(p?.slo ?? 'slo');
-      if (p?.state === 'resolved') {
-        firingAlerts.update((list) => list.filter((a) => a.slo !== slo));
-        toast(`SLO ${slo} recovered`, 'success');
-      } else {
-        firingAlerts.update((list) => [...list.filter((a) => a.slo !== slo), p]);
+      const rule = String(p?.rule ?? slo);
+      if (p?.state === 'firing') {
+        firingAlerts.update((list) => [...list.filter((a) => (a.rule ?? a.slo) !== rule), p]);
         void notify('SLO burning', `${slo} ${p?.severity ?? ''} alert firing`.trim());
+      } else if (p?.state === 'resolved' || p?.state === 'inactive') {
+        firingAlerts.update((list) => list.filter((a) => (a.rule ?? a.slo) !== rule));
+        if (p?.state === 'resolved') toast(`SLO ${slo} recovered (${rule})`, 'success');
       }
+      alertsVersion.update((n) => n + 1);
     });
+    bridge.on('incident', () => alertsVersion.update((n) => n + 1));
+    bridge.on('freeze', (p) => freezeState.set(p ?? null));
     for (const ev of ['device.pair.requested', 'device.pair.resolved', 'device.pair.changed']) {
       bridge.on(ev, () => devicesVersion.update((n) => n + 1));
     }

@@ -12,6 +12,14 @@ export interface SloCard {
   budgetLeft: number | null;
   state: BurnState;
   alertSeverity?: string;
+  /** The server's worst rule state for this SLO (inactive | pending | firing | resolved). */
+  alertState: string;
+  /** The SLO's objective (ratio of good events), from the SLO file. */
+  objective: number | null;
+  /** Share of the error budget used (above 1 when overspent), null without samples. */
+  budgetUsed: number | null;
+  /** The budget period in days (the SLO's window). */
+  budgetDays: number;
   /** The summary has an error budget for this SLO (shown as "no data" when it cannot be computed). */
   hasBudget: boolean;
 }
@@ -41,11 +49,13 @@ export function sloCards(summary: any): SloCard[] {
     const target = num(s.target);
     const burnAlert = num(s.burn_alert);
     const alert = alerts.find((a) => a?.slo === id);
+    // One source of truth: the server's state. `burning` only while one of the SLO's alert rules
+    // fires (the same rules as the summary's `alerts` and the Alerts page); below target without
+    // a firing rule is `at-risk` and says so ("no alert yet").
     let state: BurnState;
-    // The server says no_data (value null) when the window had no samples: never shown as healthy.
-    if (samples === 0 || value == null || s.state === 'no_data') state = 'no-data';
-    else if (alert) state = 'burning';
-    else if (value != null && target != null && (unit === 'ms' ? value > target : value < target)) state = 'at-risk';
+    if (s.state === 'burning') state = 'burning';
+    else if (samples === 0 || value == null || s.state === 'no_data') state = 'no-data';
+    else if (s.below_objective === true || (s.below_objective == null && value != null && target != null && (unit === 'ms' ? value > target : value < target))) state = 'at-risk';
     else state = 'ok';
     return {
       id,
@@ -57,7 +67,11 @@ export function sloCards(summary: any): SloCard[] {
       samples,
       budgetLeft: budgetLeft(budgets?.[id], state),
       state,
-      alertSeverity: alert?.severity,
+      alertSeverity: state === 'burning' ? alert?.severity : undefined,
+      alertState: typeof s.alert_state === 'string' ? s.alert_state : state === 'burning' ? 'firing' : 'inactive',
+      objective: num(s.objective),
+      budgetUsed: state === 'no-data' ? null : num(budgets?.[id]?.consumed_ratio),
+      budgetDays: num(budgets?.[id]?.period_days) ?? 28,
       hasBudget: budgets?.[id] != null,
     };
   });
@@ -71,9 +85,50 @@ export function budgetLeft(budget: any, state: BurnState): number | null {
   return num(budget.remaining_ratio);
 }
 
-/** Budget text: "40.0 % left", "exhausted (−250.0 %)", or "no data". */
-export function budgetText(c: SloCard): string {
+/** Budget left clamped to 0..1: what the bar shows (an overspent budget is an empty bar). */
+export function budgetBar(c: Pick<SloCard, 'budgetLeft'>): number {
+  return c.budgetLeft == null ? 0 : Math.max(0, Math.min(1, c.budgetLeft));
+}
+
+/**
+ * Budget text agreeing with the bar: "40.0 % left", "exhausted (270 % used)" — never a negative
+ * "left" — or "no data".
+ */
+export function budgetText(c: Pick<SloCard, 'budgetLeft'> & Partial<Pick<SloCard, 'budgetUsed'>>): string {
   if (c.budgetLeft == null) return 'no data';
-  if (c.budgetLeft <= 0) return `exhausted (${(c.budgetLeft * 100).toFixed(1).replace('-', '−')} %)`;
+  if (c.budgetLeft <= 0) {
+    const used = c.budgetUsed != null && Number.isFinite(c.budgetUsed) ? ` (${Math.round(c.budgetUsed * 100)} % used)` : '';
+    return `exhausted${used}`;
+  }
   return `${(c.budgetLeft * 100).toFixed(1)} % left`;
+}
+
+/** The card's state in words; below target without a firing rule says there is no alert (yet). */
+export function stateText(c: Pick<SloCard, 'state' | 'alertState' | 'alertSeverity'>): string {
+  switch (c.state) {
+    case 'burning': return `alert firing${c.alertSeverity ? ` (${c.alertSeverity})` : ''}`;
+    case 'at-risk': return c.alertState === 'pending' ? 'below target · alert pending' : 'below target · no alert';
+    case 'no-data': return 'no data';
+    default: return c.alertState === 'pending' ? 'healthy · alert pending' : 'healthy';
+  }
+}
+
+/** Per-step request counts of a history `columns` response (gaps count as 0). */
+export function requestPoints(columns: any): { ts: number; ok: number; error: number }[] {
+  const ts: unknown[] = Array.isArray(columns?.timestamps) ? columns.timestamps : [];
+  const ok: unknown[] = columns?.series?.request_ok ?? [];
+  const err: unknown[] = columns?.series?.request_error ?? [];
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return ts.map((t, i) => ({ ts: n(t), ok: n(ok[i]), error: n(err[i]) }));
+}
+
+/**
+ * The request success over the chosen time range (the cards' rolling value is the SLO window;
+ * this line follows the range picker): `{value, samples}`, value null without requests.
+ */
+export function rangeSuccess(columns: any, fromMs?: number, toMs?: number): { value: number | null; samples: number } {
+  const pts = requestPoints(columns).filter((p) => (fromMs == null || p.ts >= fromMs - 60_000) && (toMs == null || p.ts <= toMs));
+  const ok = pts.reduce((a, p) => a + p.ok, 0);
+  const total = pts.reduce((a, p) => a + p.ok + p.error, 0);
+  return { value: total === 0 ? null : ok / total, samples: total };
 }

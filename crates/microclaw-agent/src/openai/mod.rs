@@ -9,7 +9,9 @@ mod tools;
 mod wire;
 
 pub use sse::{SseDecoder, SseLine};
-pub use tools::{builtin_tool_specs, run_tool, ToolProvider, ToolResult, ToolSpec};
+pub use tools::{
+    builtin_tool_specs, run_tool, run_tool_in, ToolCallCtx, ToolProvider, ToolResult, ToolSpec,
+};
 pub use wire::reasoning_effort;
 
 use crate::agent::{estimate_tokens, Agent, AgentRequest, AgentUsage, BoxFuture};
@@ -147,9 +149,16 @@ impl Inner {
             .clone()
             .filter(|m| !m.trim().is_empty())
             .unwrap_or_else(|| self.model.clone());
-        let offered = self.tools.as_ref().map(|t| t.specs()).unwrap_or_default();
+        let offered = self
+            .tools
+            .as_ref()
+            .map(|t| t.specs_for(&self.id))
+            .unwrap_or_default();
         let mut messages = wire::initial_messages(&req.history, &req.message);
-        let mut usage = AgentUsage::default();
+        let mut usage = AgentUsage {
+            reported: true,
+            ..AgentUsage::default()
+        };
         for round in 0..=MAX_TOOL_ROUNDS {
             let body = wire::request_body(&model, &messages, &offered, req.thinking_level);
             let ep = Endpoint {
@@ -163,10 +172,13 @@ impl Inner {
             let turn = stream::read_turn(resp, &out, &cancel, self.timeout).await?;
             let (input, output) = match turn.usage {
                 Some(u) => (u.prompt_tokens, u.completion_tokens),
-                None => (
-                    estimate_tokens(&body["messages"].to_string()),
-                    estimate_tokens(&turn.content),
-                ),
+                None => {
+                    usage.reported = false;
+                    (
+                        estimate_tokens(&body["messages"].to_string()),
+                        estimate_tokens(&turn.content),
+                    )
+                }
             };
             usage.input_tokens += input;
             usage.output_tokens += output;
@@ -194,14 +206,21 @@ impl Inner {
                             .unwrap_or_else(|_| serde_json::Value::String(call.arguments.clone())),
                     });
                 }
-                let res = run_tool(
+                let ctx = ToolCallCtx {
+                    run_id: req.run_id.clone(),
+                    session_key: req.session_key.clone(),
+                    agent_id: self.id.clone(),
+                    tool_call_id: call.id.clone(),
+                    cancel: cancel.clone(),
+                };
+                let res = run_tool_in(
+                    &ctx,
                     provider,
                     &offered,
                     self.metrics.as_deref(),
                     &call.name,
                     &call.arguments,
                     self.tool_timeout,
-                    &cancel,
                 )
                 .await;
                 usage.tool_calls += 1;

@@ -1,6 +1,8 @@
-//! Read-only tools an LLM agent may call. The engine implements [`ToolProvider`] (the agent
-//! crate does not depend on the engine); this module runs one call with a timeout, records it
-//! in the metrics and turns the result into what the model and the transcript see.
+//! Tools an LLM agent may call. The engine implements [`ToolProvider`] (the agent crate does
+//! not depend on the engine): the read-only operator tools and, where an agent's config enables
+//! them, the acting tools behind an approval gate. This module runs one call (gate first, then
+//! the call with a timeout), records it in the metrics and turns the result into what the
+//! model and the transcript see.
 
 use crate::agent::BoxFuture;
 use microclaw_metrics::Metrics;
@@ -16,14 +18,52 @@ pub struct ToolSpec {
     pub parameters: Value,
 }
 
+/// Who is calling a tool: the run it belongs to. `cancel` fires when the run is killed, so a
+/// provider waiting on an operator can stop waiting and settle its approval.
+#[derive(Debug, Clone)]
+pub struct ToolCallCtx {
+    pub run_id: String,
+    pub session_key: String,
+    pub agent_id: String,
+    pub tool_call_id: String,
+    pub cancel: CancellationToken,
+}
+
 /// Runs tools for LLM agents.
 pub trait ToolProvider: Send + Sync {
     /// The tools offered to the model; the built-in read-only set by default.
     fn specs(&self) -> Vec<ToolSpec> {
         builtin_tool_specs()
     }
+    /// The tools offered to one agent (its config may enable acting tools).
+    fn specs_for(&self, _agent_id: &str) -> Vec<ToolSpec> {
+        self.specs()
+    }
     /// Runs one tool; `Err` is a message the model will see.
     fn call(&self, name: &str, args: Value) -> BoxFuture<'static, Result<Value, String>>;
+    /// Runs one tool knowing its run (acting tools need the session's workspace).
+    fn call_in(
+        &self,
+        _ctx: &ToolCallCtx,
+        name: &str,
+        args: Value,
+    ) -> BoxFuture<'static, Result<Value, String>> {
+        self.call(name, args)
+    }
+    /// The gate before a call (an operator's approval). Not under the tool timeout: it may
+    /// wait as long as the approval lives. `Err` is what the model sees instead of a result.
+    fn authorize(
+        &self,
+        _ctx: &ToolCallCtx,
+        _name: &str,
+        _args: &Value,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+    /// This tool's own time limit, when it differs from the agent's `tool_timeout_ms`.
+    fn timeout_for(&self, _name: &str) -> Option<Duration> {
+        None
+    }
 }
 
 /// `sessions_list`, `session_history`, `metrics_summary`, `self_check`.
@@ -85,6 +125,28 @@ pub async fn run_tool(
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> ToolResult {
+    let ctx = ToolCallCtx {
+        run_id: String::new(),
+        session_key: String::new(),
+        agent_id: String::new(),
+        tool_call_id: String::new(),
+        cancel: cancel.clone(),
+    };
+    run_tool_in(&ctx, provider, offered, metrics, name, arguments, timeout).await
+}
+
+/// [`run_tool`] for a known run: the provider's gate ([`ToolProvider::authorize`]) runs
+/// first, without the time limit; then the call, under the tool's limit.
+pub async fn run_tool_in(
+    ctx: &ToolCallCtx,
+    provider: &dyn ToolProvider,
+    offered: &[ToolSpec],
+    metrics: Option<&Metrics>,
+    name: &str,
+    arguments: &str,
+    timeout: Duration,
+) -> ToolResult {
+    let cancel = &ctx.cancel;
     let (result, policy_blocked) = if !offered.iter().any(|t| t.name == name) {
         let allowed: Vec<&str> = offered.iter().map(|t| t.name.as_str()).collect();
         (
@@ -95,8 +157,9 @@ pub async fn run_tool(
             true,
         )
     } else {
+        let timeout = provider.timeout_for(name).unwrap_or(timeout);
         (
-            call_tool(provider, name, arguments, timeout, cancel).await,
+            call_tool(ctx, provider, name, arguments, timeout, cancel).await,
             false,
         )
     };
@@ -125,6 +188,7 @@ pub async fn run_tool(
 }
 
 async fn call_tool(
+    ctx: &ToolCallCtx,
     provider: &dyn ToolProvider,
     name: &str,
     arguments: &str,
@@ -143,10 +207,15 @@ async fn call_tool(
             "invalid arguments for tool '{name}': expected a JSON object"
         ));
     }
+    // The gate watches `ctx.cancel` itself (it settles its approval when the run dies).
+    provider.authorize(ctx, name, &args).await?;
+    if cancel.is_cancelled() {
+        return Err("cancelled".to_string());
+    }
     tokio::select! {
         biased;
         _ = cancel.cancelled() => Err("cancelled".to_string()),
-        r = tokio::time::timeout(timeout, provider.call(name, args)) => match r {
+        r = tokio::time::timeout(timeout, provider.call_in(ctx, name, args)) => match r {
             Ok(res) => res,
             Err(_) => Err(format!("tool '{name}' timed out after {} ms", timeout.as_millis())),
         },

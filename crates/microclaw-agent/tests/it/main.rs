@@ -10,3 +10,4 @@ mod run_deltas;
 mod run_lifecycle;
 mod run_queue;
 mod run_registry;
+mod tool_gate;

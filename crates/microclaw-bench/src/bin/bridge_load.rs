@@ -14,7 +14,7 @@ use microclaw_bench::frames::parse_params;
 use microclaw_bench::idle::{self, IdlePlan};
 use microclaw_bench::pipelined::{self, PipelinedPlan};
 use microclaw_bench::startup::{self, StartupPlan};
-use microclaw_bench::{client, sequential, stats};
+use microclaw_bench::{client, proc_cpu, rpc, sequential, stats};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -99,6 +99,13 @@ struct PipeArgs {
     /// Measured window in seconds (a 1 s unmeasured warm-up run comes first).
     #[arg(long, default_value_t = 5.0)]
     secs: f64,
+    /// The server's process id: prints its CPU per answered request (from `/proc/PID/stat`).
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Also count the rows of one reply (its first array field, e.g. `sessions`) and print
+    /// the server CPU per returned row.
+    #[arg(long)]
+    rows: bool,
 }
 
 #[derive(Args)]
@@ -188,6 +195,7 @@ async fn pipe(a: PipeArgs) -> Result<()> {
         conns: a.conns,
         depth: a.depth,
         duration: Duration::from_secs(1),
+        server_pid: a.pid,
     };
     pipelined::run(&plan).await.context("warm-up run")?;
     plan.duration = Duration::from_secs_f64(a.secs);
@@ -199,10 +207,44 @@ async fn pipe(a: PipeArgs) -> Result<()> {
     println!("{prefix}_ok={}", r.ok);
     println!("{prefix}_errors={}", r.errors);
     println!("{prefix}_rps={:.0}", r.rps());
+    let per_req = r
+        .server_cpu_secs
+        .and_then(|cpu| proc_cpu::micros_per(cpu, r.ok + r.errors));
+    if let (Some(cpu), Some(us)) = (r.server_cpu_secs, per_req) {
+        println!("{prefix}_server_cpu_secs={cpu:.2}");
+        println!("{prefix}_server_cpu_us_per_req={us:.2}");
+    }
+    if a.rows {
+        let rows = reply_rows(&a.target, &a.call).await?;
+        println!("{prefix}_rows_per_reply={rows}");
+        if let (Some(us), true) = (per_req, rows > 0) {
+            println!("{prefix}_server_cpu_us_per_row={:.3}", us / rows as f64);
+        }
+    }
     if let Some(e) = r.first_error {
         println!("{prefix}_first_error={e}");
     }
     Ok(())
+}
+
+/// The length of the first array field of one reply's payload (`sessions`, `messages`, …).
+async fn reply_rows(target: &Target, call: &Call) -> Result<usize> {
+    let params = parse_params(call.params.as_deref())?;
+    let mut ws = client::connect(&target.url, &target.token, Duration::from_secs(10)).await?;
+    let payload = rpc::call(
+        &mut ws,
+        "rows-1",
+        &call.method,
+        params.as_ref(),
+        Duration::from_secs(10),
+    )
+    .await?
+    .map_err(|e| anyhow::anyhow!("{} failed: {e}", call.method))?;
+    let rows = payload
+        .as_object()
+        .and_then(|o| o.values().find_map(|v| v.as_array().map(Vec::len)))
+        .with_context(|| format!("{} reply has no array field to count rows in", call.method))?;
+    Ok(rows)
 }
 
 async fn idle_hold(a: IdleArgs) -> Result<()> {

@@ -15,6 +15,13 @@ pub struct Config {
     pub agents: AgentsConfig,
     pub logging: LoggingConfig,
     pub fleet: super::FleetConfig,
+    pub incidents: super::IncidentsConfig,
+    pub freeze: super::FreezeConfig,
+    pub compat: super::CompatConfig,
+    pub approvals: super::ApprovalsConfig,
+    pub budgets: super::BudgetsConfig,
+    /// USD per million tokens by model name (`[pricing."<model>"]`).
+    pub pricing: BTreeMap<String, super::ModelPrice>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -277,6 +284,10 @@ pub struct AgentBackendConfig {
     pub request_timeout_ms: u64,
     pub max_retries: u32,
     pub tool_timeout_ms: u64,
+    /// Acting tools this agent may use (`run_command`, `write_file`); none by default.
+    pub tools: Vec<String>,
+    /// `<tool> = "always" | "never"`: whether a call waits for an operator (default `always`).
+    pub approval: BTreeMap<String, String>,
 }
 
 impl Default for AgentBackendConfig {
@@ -290,6 +301,8 @@ impl Default for AgentBackendConfig {
             request_timeout_ms: 120_000,
             max_retries: 2,
             tool_timeout_ms: 10_000,
+            tools: Vec::new(),
+            approval: BTreeMap::new(),
         }
     }
 }

@@ -176,6 +176,20 @@ pub(super) fn validate(c: &Config) -> Result<(), Error> {
     )?;
     range("fleet.history_rows", c.fleet.history_rows, 10, 100_000)?;
     range("fleet.down_alert_after", c.fleet.down_alert_after, 1, 1000)?;
+    range(
+        "compat.mirror_debounce_ms",
+        c.compat.mirror_debounce_ms,
+        10,
+        60_000,
+    )?;
+    c.budgets.validate()?;
+    super::validate_pricing(&c.pricing)?;
+    if !super::compat::agent_name_ok(&c.compat.openclaw_agent) {
+        return Err(Error::invalid(format!(
+            "config compat.openclaw_agent = '{}': expected a directory name of letters, digits, '-' or '_'",
+            c.compat.openclaw_agent
+        )));
+    }
     if c.agents.default != "builtin" && !c.agents.backends.contains_key(&c.agents.default) {
         return Err(Error::invalid(format!(
             "config agents.default = '{}' names no configured agent: expected \"builtin\" or one of [{}]",
@@ -183,7 +197,9 @@ pub(super) fn validate(c: &Config) -> Result<(), Error> {
             c.agents.backends.keys().cloned().collect::<Vec<_>>().join(", ")
         )));
     }
+    super::approvals::validate(&c.approvals)?;
     for (name, b) in &c.agents.backends {
+        super::approvals::validate_agent(name, &b.tools, &b.approval)?;
         if b.kind != "openai" {
             return Err(Error::invalid(format!(
                 "config agents.{name}.kind = '{}': expected \"openai\"",

@@ -242,6 +242,10 @@ pub fn final_payload(o: &RunOutcome) -> Value {
                 usage.insert(k.into(), json!(n));
             }
         }
+        if let Some(u) = &o.usage {
+            usage.insert("costUsd".into(), json!(u.cost_usd));
+            usage.insert("estimated".into(), json!(u.estimated));
+        }
         meta.insert(
             "agentMeta".into(),
             json!({"sessionId": sid, "provider": o.provider, "model": o.model, "usage": usage}),

@@ -1,8 +1,9 @@
 //! What the engine hands the agents: the status snapshot for the built-in agent's
-//! `status summary`, and (for LLM agents) the read-only operator tools.
+//! `status summary`, and (for LLM agents) the read-only operator tools plus, where an agent's
+//! config lists them, the acting tools behind the approval gate (`crate::approvals`).
 
 use crate::engine::Engine;
-use microclaw_agent::openai::ToolProvider;
+use microclaw_agent::openai::{ToolCallCtx, ToolProvider, ToolSpec};
 use microclaw_agent::{AgentDeps, AgentSet, BoxFuture};
 use microclaw_core::Config;
 use microclaw_metrics::Metrics;
@@ -156,13 +157,126 @@ impl OperatorTools {
     }
 }
 
+impl OperatorTools {
+    /// The agent's config table (None for an agent not configured, e.g. in tests).
+    fn agent_cfg(
+        engine: &Engine,
+        agent_id: &str,
+    ) -> Option<microclaw_core::config::AgentBackendConfig> {
+        engine.config().agents.backends.get(agent_id).cloned()
+    }
+
+    fn enabled(engine: &Engine, agent_id: &str, tool: &str) -> bool {
+        Self::agent_cfg(engine, agent_id).is_some_and(|c| c.tools.iter().any(|t| t == tool))
+    }
+}
+
 impl ToolProvider for OperatorTools {
+    fn specs_for(&self, agent_id: &str) -> Vec<ToolSpec> {
+        let mut specs = microclaw_agent::openai::builtin_tool_specs();
+        if let Some(e) = self.engine.upgrade() {
+            for t in microclaw_core::config::ACTING_TOOLS {
+                if Self::enabled(&e, agent_id, t) {
+                    specs.extend(crate::tools::spec(t));
+                }
+            }
+        }
+        specs
+    }
+
     fn call(&self, name: &str, args: Value) -> BoxFuture<'static, Result<Value, String>> {
         let engine = self.engine.upgrade();
         let name = name.to_string();
         Box::pin(async move {
             let engine = engine.ok_or("engine is shutting down")?;
             Self::call_tool(engine, name, args).await
+        })
+    }
+
+    fn call_in(
+        &self,
+        ctx: &ToolCallCtx,
+        name: &str,
+        args: Value,
+    ) -> BoxFuture<'static, Result<Value, String>> {
+        let engine = self.engine.upgrade();
+        let (ctx, name) = (ctx.clone(), name.to_string());
+        Box::pin(async move {
+            let engine = engine.ok_or("engine is shutting down")?;
+            let acting = microclaw_core::config::ACTING_TOOLS.contains(&name.as_str());
+            let out = if !acting {
+                Self::call_tool(engine.clone(), name, args).await
+            } else if !Self::enabled(&engine, &ctx.agent_id, &name) {
+                Err(format!(
+                    "tool '{name}' is not enabled for agent '{}'",
+                    ctx.agent_id
+                ))
+            } else {
+                crate::tools::execute(
+                    engine.data_dir(),
+                    &engine.config().approvals,
+                    &ctx.session_key,
+                    &name,
+                    args,
+                    &ctx.cancel,
+                )
+                .await
+            };
+            engine.approvals().clear_activity(&ctx.run_id);
+            out
+        })
+    }
+
+    fn authorize(
+        &self,
+        ctx: &ToolCallCtx,
+        name: &str,
+        args: &Value,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        let engine = self.engine.upgrade();
+        let (ctx, name, args) = (ctx.clone(), name.to_string(), args.clone());
+        Box::pin(async move {
+            let engine = engine.ok_or("engine is shutting down")?;
+            crate::approvals::gate::enter_tool(&engine, &ctx, &name);
+            if !microclaw_core::config::ACTING_TOOLS.contains(&name.as_str()) {
+                return Ok(());
+            }
+            let gated = async {
+                let Some(cfg) =
+                    Self::agent_cfg(&engine, &ctx.agent_id).filter(|c| c.tools.contains(&name))
+                else {
+                    return Err(format!(
+                        "tool '{name}' is not enabled for agent '{}'",
+                        ctx.agent_id
+                    ));
+                };
+                let command = crate::tools::command_text(&name, &args)?;
+                if microclaw_core::config::policy_for(&cfg.approval, &name) == "never" {
+                    return Ok(());
+                }
+                let cwd = crate::tools::workspace::path_for(engine.data_dir(), &ctx.session_key);
+                crate::approvals::gate::await_approval(
+                    &engine,
+                    &ctx,
+                    &name,
+                    &command,
+                    &cwd.display().to_string(),
+                )
+                .await
+            };
+            let out = gated.await;
+            if out.is_err() {
+                engine.approvals().clear_activity(&ctx.run_id);
+            }
+            out
+        })
+    }
+
+    fn timeout_for(&self, name: &str) -> Option<std::time::Duration> {
+        let e = self.engine.upgrade()?;
+        (name == "run_command").then(|| {
+            // The command's own limit, plus a little for spawning and reading the pipes.
+            std::time::Duration::from_millis(e.config().approvals.command_timeout_ms + 2_000)
         })
     }
 }

@@ -88,6 +88,8 @@ pub struct Spawned {
     pub label: Option<String>,
     pub model: String,
     pub run_timeout_seconds: Option<u64>,
+    /// The new session's generation (`sessionId`).
+    pub session_id: Option<String>,
     /// Holds the run's release gate (see [`send`]).
     pub outcome: StartOutcome,
 }
@@ -116,10 +118,11 @@ pub async fn spawn(
         ..Default::default()
     };
     let (k, now) = (key.clone(), engine.now_ms());
-    engine
+    let session_id = engine
         .store()
         .write_async(move |s| s.session_patch(&k, &patch, true, now))
-        .await?;
+        .await?
+        .map(|(row, _)| row.session_id);
     let timeout = run_timeout_seconds.or(match engine.config().sessions.run_timeout_seconds {
         0 => None,
         s => Some(s),
@@ -151,6 +154,7 @@ pub async fn spawn(
         label,
         model: model_name,
         run_timeout_seconds: timeout,
+        session_id,
         outcome,
     })
 }
@@ -183,7 +187,8 @@ pub async fn kill(engine: &Engine, who: &Principal, key: Option<&str>) -> Result
     Ok((key, n))
 }
 
-/// A `{type:"control", action}` message: abort, pause or resume, enforced.
+/// A `{type:"control", action}` message: abort, pause or resume, enforced; `monitor` marks
+/// the session watched (Mission Control's control).
 pub fn control(engine: &Engine, key: Option<&str>, message: &Value) -> Result<Value> {
     let key = normalize_session_key(key)?;
     let action = message
@@ -202,9 +207,10 @@ pub fn control(engine: &Engine, key: Option<&str>, message: &Value) -> Result<Va
             let was = engine.runs().resume(&key);
             (was, if was { None } else { Some("session was not paused") })
         }
+        "monitor" => return crate::ops::session_control::monitor(engine, &key),
         other => {
             return Err(Error::invalid(format!(
-                "invalid sessions.send params: control action '{other}': expected one of abort, pause, resume"
+                "invalid sessions.send params: control action '{other}': expected one of abort, pause, resume, monitor"
             )))
         }
     };

@@ -33,11 +33,35 @@ pub fn get_redacted(engine: &Engine) -> Value {
 /// Merges `patch` (`{section: {key: value|null}}`; null removes the key from the file) into the
 /// config file, validates the result as the next start would read it (file + environment), and
 /// writes it atomically. Running settings do not change until the next start.
-pub async fn put(engine: &Engine, who: &Principal, patch: Value) -> Result<Value> {
+pub async fn put(engine: &Engine, who: &Principal, mut patch: Value) -> Result<Value> {
+    // The change freeze: refused unless an admin overrides (`override:{reason}` or header).
+    let over = patch.as_object_mut().and_then(|o| {
+        let r = super::freeze::override_of(o);
+        o.remove("override");
+        r
+    });
+    super::freeze::guard(engine, &who.actor, over, "PUT /api/config").await?;
     // File reads, validation and the fsync-ed write run off the tokio workers.
-    let (path, changed, next) = engine
+    let (path, changed, next, before, after) = engine
         .blocking_read(move |e| write_merged(e, &patch))
         .await?;
+    // Every applied config is a numbered version (rollback: ops/config_versions.rs).
+    let version =
+        super::config_versions::record(engine, &who.actor, before, after, changed.clone())
+            .await
+            .map_err(|e| tracing::warn!("could not record the config version: {e}"))
+            .ok();
+    super::incidents::note_open(
+        engine,
+        "config",
+        &format!(
+            "config changed ({}), version {}",
+            changed.join(", "),
+            version.unwrap_or(0)
+        ),
+        &who.actor,
+    )
+    .await;
     audit::record_by(
         engine,
         who,
@@ -48,11 +72,18 @@ pub async fn put(engine: &Engine, who: &Principal, patch: Value) -> Result<Value
     .await;
     let v = serde_json::to_value(&next).unwrap_or_else(|_| json!({}));
     Ok(
-        json!({"ok": true, "restart_required": true, "file": path.display().to_string(), "changed": changed, "config": redact(v)}),
+        json!({"ok": true, "restart_required": true, "file": path.display().to_string(), "changed": changed, "version": version, "config": redact(v)}),
     )
 }
 
-type Merged = (std::path::PathBuf, Vec<String>, microclaw_core::Config);
+/// (file, changed keys, the config as the next start reads it, file text before, after).
+type Merged = (
+    std::path::PathBuf,
+    Vec<String>,
+    microclaw_core::Config,
+    String,
+    String,
+);
 
 fn write_merged(engine: &Engine, patch: &Value) -> Result<Merged> {
     let Some(sections) = patch.as_object() else {
@@ -110,7 +141,7 @@ fn write_merged(engine: &Engine, patch: &Value) -> Result<Merged> {
     )?;
     // Owner-only: the file may hold OTLP header credentials.
     microclaw_core::atomic_file::write_atomic(&path, new_text.as_bytes(), true)?;
-    Ok((path, changed, next))
+    Ok((path, changed, next, text, new_text))
 }
 
 #[cfg(test)]

@@ -168,6 +168,7 @@ pub async fn status(engine: &Engine) -> Result<Value> {
 
 pub async fn add(engine: &Engine, p: &P) -> Result<Value> {
     let m = "cron.add";
+    super::freeze::guard(engine, "", super::freeze::override_of(p), m).await?;
     let now = engine.now_ms();
     let def = def_from_params(m, p, Some(now))?;
     let enabled = parse_enabled(m, p.get("enabled"))?.unwrap_or(true);
@@ -195,6 +196,7 @@ pub async fn add(engine: &Engine, p: &P) -> Result<Value> {
 
 pub async fn update(engine: &Engine, p: &P) -> Result<Value> {
     let m = "cron.update";
+    super::freeze::guard(engine, "", super::freeze::override_of(p), m).await?;
     let id = job_id(m, p)?;
     let patch = p.get("patch").and_then(Value::as_object).ok_or_else(|| {
         Error::invalid("invalid cron.update params: patch is required: expected an object")

@@ -114,6 +114,7 @@ pub async fn add(
     token: &str,
     kind: Option<&str>,
 ) -> Result<Value> {
+    super::freeze::guard(engine, &who.actor, None, "gateways.add").await?;
     let name = check_name(name)?;
     crate::fleet::client::ws_url(url)?;
     let token = check_token(token)?;
@@ -153,6 +154,7 @@ pub async fn update(
     token: Option<&str>,
     kind: Option<&str>,
 ) -> Result<Value> {
+    super::freeze::guard(engine, &who.actor, None, "gateways.update").await?;
     let before = get(engine, id).await?;
     let mut patch = GatewayPatch {
         name: name.map(check_name).transpose()?,
@@ -185,6 +187,7 @@ pub async fn update(
 }
 
 pub async fn remove(engine: &Engine, who: &Principal, id: i64) -> Result<Value> {
+    super::freeze::guard(engine, &who.actor, None, "gateways.remove").await?;
     let row = engine
         .store()
         .write_async(move |s| s.gateway_delete(id))

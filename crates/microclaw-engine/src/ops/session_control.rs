@@ -1,5 +1,5 @@
-//! OpenClaw's session controls beside MicroClaw's: `sessions.abort` (its result shape) and
-//! `chat.inject` (an assistant message without a run).
+//! OpenClaw's session controls beside MicroClaw's: `sessions.abort` (its result shape),
+//! `chat.inject` (an assistant message without a run) and the control action `monitor`.
 
 use crate::engine::Engine;
 use crate::events::EngineEvent;
@@ -93,6 +93,7 @@ pub async fn inject(engine: &Engine, key: Option<&str>, message: &str) -> Result
         text: Some(text),
         error_message: None,
         stop_reason: None,
+        usage: None,
     });
     engine.emit(EngineEvent::SessionsChanged {
         key,
@@ -100,4 +101,32 @@ pub async fn inject(engine: &Engine, key: Option<&str>, message: &str) -> Result
         row: None,
     });
     Ok(row.id)
+}
+
+/// The control action `monitor` (Mission Control): acknowledged, and the session is marked
+/// watched (`watched` in the OpenClaw mirror's entry); a new watch is a `sessions.changed`.
+pub fn monitor(engine: &Engine, key: &str) -> Result<serde_json::Value> {
+    let (since, new) = engine.watched_sessions().watch(key, engine.now_ms())?;
+    if new {
+        engine.emit(EngineEvent::SessionsChanged {
+            key: key.to_string(),
+            reason: "updated",
+            row: None,
+        });
+    }
+    Ok(serde_json::json!({
+        "ok": true, "action": "monitor", "applied": true, "key": key, "sessionKey": key,
+        "watched": true, "watchedSince": since,
+    }))
+}
+
+/// The session's current generation (`sessionId`), for results that report it (`sessions.send`
+/// after its run was placed: the session exists then). None for an unknown session.
+pub async fn current_session_id(engine: &Engine, key: &str) -> Result<Option<String>> {
+    let k = key.to_string();
+    Ok(engine
+        .store()
+        .read_async(move |s| s.session_get(&k))
+        .await?
+        .map(|row| row.session_id))
 }

@@ -1,41 +1,117 @@
 //! `health` and `status`: what an operator checks first.
+//!
+//! Both are summaries of values the engine keeps as the state changes: the session count,
+//! active runs and connections are counters in memory; the slow parts of `status` (recent
+//! sessions, risk level, SLO brief) come from [`status_cache`](super::status_cache), rebuilt
+//! only after a change. [`Health`] and [`Status`] serialize straight to text (the bridge's
+//! hot path); [`health`] and [`status`] give the same as a JSON tree.
 
+use super::status_cache::{self, StatusParts};
 use crate::engine::Engine;
 use microclaw_core::{Result, VERSION};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::sync::Arc;
 
-/// Memory only (counters kept by the store and the run registry): never waits on SQLite.
-pub fn health(engine: &Engine) -> Result<Value> {
-    Ok(json!({
-        "ok": true,
-        "version": VERSION,
-        "uptimeMs": engine.uptime_ms(),
-        "sessions": {"count": engine.session_count()},
-        "activeRuns": engine.runs().active_runs(),
-        "connections": engine.presence().count(),
-    }))
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SessionCount {
+    pub count: i64,
 }
 
+/// The `health` payload. Fields are declared in the order a JSON object sorts them, so the
+/// text is byte-identical to [`health`]'s tree serialized.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub active_runs: usize,
+    pub connections: usize,
+    pub ok: bool,
+    pub sessions: SessionCount,
+    pub uptime_ms: i64,
+    pub version: &'static str,
+}
+
+/// Memory only (counters kept by the store and the run registry): never waits on SQLite.
+pub fn health_snapshot(engine: &Engine) -> Health {
+    Health {
+        active_runs: engine.runs().active_runs(),
+        connections: engine.presence().count(),
+        ok: true,
+        sessions: SessionCount {
+            count: engine.session_count(),
+        },
+        uptime_ms: engine.uptime_ms(),
+        version: VERSION,
+    }
+}
+
+/// [`health_snapshot`] as a JSON tree.
+pub fn health(engine: &Engine) -> Result<Value> {
+    to_tree(&health_snapshot(engine))
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusSessions<'a> {
+    pub count: i64,
+    pub recent: &'a RawValue,
+}
+
+/// The `status` payload (keys in sorted order, like [`Health`]).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status<'a> {
+    pub active_runs: usize,
+    pub connections: usize,
+    pub ok: bool,
+    #[serde(rename = "risk_level")]
+    pub risk_level: &'a RawValue,
+    pub sessions: StatusSessions<'a>,
+    pub slo: &'a RawValue,
+    pub uptime_ms: i64,
+    pub version: &'static str,
+}
+
+/// The current counters around cached summary parts; serialize it with [`Status::from`].
+pub struct StatusSnapshot {
+    health: Health,
+    parts: Arc<StatusParts>,
+}
+
+impl StatusSnapshot {
+    pub fn view(&self) -> Status<'_> {
+        let h = &self.health;
+        Status {
+            active_runs: h.active_runs,
+            connections: h.connections,
+            ok: true,
+            risk_level: &self.parts.risk_level,
+            sessions: StatusSessions {
+                count: h.sessions.count,
+                recent: &self.parts.recent,
+            },
+            slo: &self.parts.slo,
+            uptime_ms: h.uptime_ms,
+            version: VERSION,
+        }
+    }
+}
+
+/// `status`: live counters plus the summary parts (rebuilt only after a change).
+pub async fn status_snapshot(engine: &Engine) -> Result<StatusSnapshot> {
+    let parts = status_cache::parts(engine).await?;
+    Ok(StatusSnapshot {
+        health: health_snapshot(engine),
+        parts,
+    })
+}
+
+/// [`status_snapshot`] as a JSON tree.
 pub async fn status(engine: &Engine) -> Result<Value> {
-    let (recent, check) = engine
-        .blocking_read(|e| {
-            let recent = e.store().sessions_recent(5)?;
-            let check = crate::self_check::run(e)?;
-            Ok((recent, check))
-        })
-        .await?;
-    let recent: Vec<Value> = recent
-        .iter()
-        .map(|r| json!({"key": r.key, "label": r.label, "updatedAt": r.updated_at, "messageCount": r.message_count}))
-        .collect();
-    Ok(json!({
-        "ok": true,
-        "version": VERSION,
-        "uptimeMs": engine.uptime_ms(),
-        "sessions": {"count": engine.session_count(), "recent": recent},
-        "activeRuns": engine.runs().active_runs(),
-        "connections": engine.presence().count(),
-        "slo": engine.metrics_engine().slo_brief_async().await,
-        "risk_level": check.risk_level,
-    }))
+    to_tree(&status_snapshot(engine).await?.view())
+}
+
+fn to_tree<T: Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v)
+        .map_err(|e| microclaw_core::Error::internal(format!("cannot encode the summary: {e}")))
 }

@@ -103,6 +103,7 @@ pub fn chat_payload(proto: Proto, ev: &ChatEvent, max_payload: usize) -> Value {
                 "message".into(),
                 assistant_message(&cut_to_fit(ev.text_str(), budget)),
             );
+            insert_usage(&mut obj, proto, ev);
         }
         ChatState::Error | ChatState::Aborted => {
             if !ev.text_str().is_empty() {
@@ -117,9 +118,22 @@ pub fn chat_payload(proto: Proto, ev: &ChatEvent, max_payload: usize) -> Value {
             if let Some(e) = &ev.error_message {
                 obj.insert("errorMessage".into(), Value::from(e.as_str()));
             }
+            insert_usage(&mut obj, proto, ev);
         }
     }
     Value::Object(obj)
+}
+
+/// `usage` on terminal events: `final` and `error` on both protocols; `aborted` only on
+/// protocol 3 (OpenClaw's closed schema has no `usage` there; decisions.md).
+fn insert_usage(obj: &mut Map<String, Value>, proto: Proto, ev: &ChatEvent) {
+    let allowed = ev.state != ChatState::Aborted || proto == Proto::V3;
+    if let (true, Some(u)) = (allowed, ev.usage) {
+        obj.insert(
+            "usage".into(),
+            serde_json::to_value(u).unwrap_or(Value::Null),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +161,7 @@ mod tests {
             text_len: text.map_or(0, str::len),
             error_message: err.map(str::to_string),
             stop_reason: err.map(|_| StopReason::Error),
+            usage: None,
         }
     }
 

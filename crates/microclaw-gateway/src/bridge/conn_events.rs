@@ -42,6 +42,15 @@ pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow
         EngineEvent::GatewayAlert(payload) if readable => {
             out.event("gateway.alert", payload);
         }
+        EngineEvent::Incident(payload) if readable => {
+            out.event("incident", payload);
+        }
+        EngineEvent::FreezeChanged(payload) if readable => {
+            out.event("freeze", payload);
+        }
+        EngineEvent::BudgetWarning(payload) if readable => {
+            out.event("budget.warning", payload);
+        }
         EngineEvent::Cron(payload) if readable => {
             out.event_droppable("cron", payload);
         }
@@ -51,6 +60,13 @@ pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow
         EngineEvent::KeyRevoked { key_id } if ctx.principal.api_key_id() == Some(key_id) => {
             out.close(CLOSE_POLICY, REVOKED_REASON);
             return Flow::Stop;
+        }
+        // Never droppable (decisions.md): a full queue closes the connection with 1013.
+        EngineEvent::ApprovalRequested { record, .. } if approvals(ctx) => {
+            out.event("exec.approval.requested", record);
+        }
+        EngineEvent::ApprovalResolved { payload, .. } if approvals(ctx) => {
+            out.event("exec.approval.resolved", payload);
         }
         EngineEvent::DevicePairRequested(payload) if pairing(ctx) => {
             out.event("device.pair.requested", payload);
@@ -81,6 +97,11 @@ pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow
 
 /// The close reason when the connection's device was removed or revoked.
 pub const DEVICE_REMOVED_REASON: &str = "device removed or revoked by the operator";
+
+/// Approval events reach every connection holding `operator.approvals` (or admin).
+fn approvals(ctx: &MethodCtx) -> bool {
+    ctx.principal.scopes.allows(Scope::Approvals)
+}
 
 /// Pairing events reach only connections holding `operator.pairing` (or admin).
 fn pairing(ctx: &MethodCtx) -> bool {

@@ -11,9 +11,10 @@ use super::hello;
 use super::limits::{Limits, MalformedWindow};
 use super::methods::{self, MethodCtx};
 use super::outbound_queue::{self, Outbound, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG};
+use super::tick_snapshot;
 use super::ConnContext;
 use axum::extract::ws::Message;
-use futures_util::{Sink, Stream, StreamExt};
+use futures_util::{FutureExt, Sink, Stream, StreamExt};
 use microclaw_core::Error;
 use microclaw_engine::{Engine, EngineEvent, PresenceEntry};
 use serde_json::{json, Value};
@@ -64,7 +65,8 @@ pub async fn run_connection<S, R, E>(
             &req_id,
             Ok(hello::hello_ok(&engine, &session, &conn_id, health)),
         );
-        out.event("tick", json!({"ts": engine.now_ms()}));
+        let snapshot_ticks = tick_snapshot::wants_snapshot(&session.client);
+        tick_snapshot::first_tick(&engine, &out, snapshot_ticks).await;
         join(&engine, &conn_id, &session, &ctx);
         let mctx = Arc::new(MethodCtx {
             engine: engine.clone(),
@@ -79,6 +81,7 @@ pub async fn run_connection<S, R, E>(
             mctx,
             limits: limits.clone(),
             recheck,
+            snapshot_ticks,
         };
         loop_state.run(&mut stream, engine_rx, chat_rx).await;
         rechecker.abort();
@@ -180,6 +183,7 @@ where
         challenge_nonce: nonce,
         client_addr: &client_addr,
         cookie_principal: ctx.cookie_principal.as_ref(),
+        foreign_origin: ctx.foreign_origin.as_deref(),
     };
     match handshake::connect(input).await {
         Ok(session) => {
@@ -223,11 +227,16 @@ struct Loop {
     limits: Limits,
     /// Pokes the connection's credential recheck (see `conn_access`).
     recheck: Arc<Notify>,
+    /// Mission Control's ticks carry the sessions snapshot (see `tick_snapshot`).
+    snapshot_ticks: bool,
 }
 
 /// Requests read while every in-flight permit is taken wait here, so the loop keeps draining
 /// the event streams; past these bounds it stops reading the socket (TCP backpressure).
 const MAX_WAITING_REQUESTS: usize = 256;
+
+/// Frames already read that one turn of the loop handles before polling the event streams.
+const READY_BURST: usize = 64;
 
 /// Requests waiting for an in-flight permit, bounded by count and bytes.
 #[derive(Default)]
@@ -323,10 +332,15 @@ impl Loop {
                     }
                     Some(Ok(msg)) => {
                         last_inbound = Instant::now();
-                        self.on_frame(msg, &in_flight, &mut waiting, &mut malformed).await
+                        match self.on_frame(msg, &in_flight, &mut waiting, &mut malformed).await {
+                            Flow::Continue => {
+                                self.on_ready_frames(stream, &in_flight, &mut waiting, &mut malformed).await
+                            }
+                            stop => stop,
+                        }
                     }
                 },
-                _ = tick.tick() => conn_events::on_tick(&self.mctx, &self.out),
+                _ = tick.tick() => tick_snapshot::on_tick(&self.mctx, &self.out, self.snapshot_ticks),
                 _ = keepalive.tick() => {
                     if !reading {
                         // Not reading is our choice, not the client's silence.
@@ -353,6 +367,39 @@ impl Loop {
                 break;
             }
         }
+    }
+
+    /// Handles frames that are already read (a pipelined burst) without going back through
+    /// the whole `select!`: at most [`READY_BURST`] of them, while there is room to queue.
+    async fn on_ready_frames<R, E>(
+        &self,
+        stream: &mut R,
+        in_flight: &Arc<Semaphore>,
+        waiting: &mut Waiting,
+        malformed: &mut MalformedWindow,
+    ) -> Flow
+    where
+        R: Stream<Item = Result<Message, E>> + Unpin,
+        E: Display,
+    {
+        for _ in 0..READY_BURST {
+            if !waiting.has_room(self.limits.max_buffered) || self.out.is_closing() {
+                break;
+            }
+            let flow = match stream.next().now_or_never() {
+                None => break, // nothing more is ready: back to the select
+                Some(None | Some(Ok(Message::Close(_)))) => Flow::Stop,
+                Some(Some(Err(e))) => {
+                    on_read_error(&self.out, &e);
+                    Flow::Stop
+                }
+                Some(Some(Ok(msg))) => self.on_frame(msg, in_flight, waiting, malformed).await,
+            };
+            if matches!(flow, Flow::Stop) {
+                return flow;
+            }
+        }
+        Flow::Continue
     }
 
     async fn on_frame(
@@ -392,11 +439,12 @@ impl Loop {
         if !conn_access::charge(&self.mctx, &self.out, &req) {
             return Flow::Continue;
         }
-        if methods::is_instant(&req.method) {
-            // `health` and `ping` answer from memory: no task, no permit, no store read; the
-            // connection's recheck runs beside (a revoked credential closes the socket).
+        if methods::is_instant(&req.method, &self.mctx.engine) {
+            // `health`, `ping` and a cached `status` answer from memory: no task, no permit,
+            // no store read; the connection's recheck runs beside (a revoked credential
+            // closes the socket).
             self.recheck.notify_one();
-            methods::dispatch(&self.mctx, &self.out, &req).await;
+            methods::dispatch_instant(&self.mctx, &self.out, &req).await;
             return Flow::Continue;
         }
         // A free permit runs the request now; otherwise it waits its turn (in order) while

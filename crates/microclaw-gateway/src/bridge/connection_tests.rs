@@ -45,6 +45,7 @@ async fn start(tweak: impl FnOnce(&mut Limits)) -> (Harness, Arc<Engine>) {
         cookie_principal: None,
         remote_host: "test".into(),
         slot: None,
+        foreign_origin: None,
     };
     tokio::spawn(run_connection(engine.clone(), sink, stream, ctx, limits));
     (

@@ -129,11 +129,21 @@ fn render_op(e: &Error) -> Value {
         ),
         c => (c.as_str(), e.details.clone()),
     };
-    let retry = e
-        .code
-        .retryable()
+    // An operation may say a retry cannot help (`details.retryable:false`: an exhausted
+    // per-session budget, a change freeze): then no retry hint.
+    let no_retry = e
+        .details
+        .as_ref()
+        .and_then(|d| d.get("retryable"))
+        .and_then(Value::as_bool)
+        == Some(false);
+    let retry = (e.code.retryable() && !no_retry)
         .then(|| e.retry_after_ms.unwrap_or(DEFAULT_RETRY_AFTER_MS));
-    shape(code, &e.message, details, retry)
+    let mut v = shape(code, &e.message, details, retry);
+    if no_retry {
+        v["retryable"] = Value::Bool(false);
+    }
+    v
 }
 
 fn shape(code: &str, message: &str, details: Option<Value>, retry_after_ms: Option<u64>) -> Value {

@@ -1,17 +1,19 @@
 //! Read-only methods: `health`, `status`, `ping`, `agents.list`, `models.list`, `config.get`,
 //! `node.list`.
 
-use super::methods::{HandlerResult, MethodCtx};
+use super::methods::{HandlerResult, MethodCtx, Reply};
 use super::params::Params;
 use microclaw_engine::ops;
 use serde_json::json;
 
+/// Serialized straight from the engine's counters (no JSON tree).
 pub async fn health(ctx: &MethodCtx, _: &Params<'_>) -> HandlerResult {
-    Ok(ops::status::health(&ctx.engine)?.into())
+    Reply::serialized(&ops::status::health_snapshot(&ctx.engine))
 }
 
+/// Live counters around the cached summary parts (rebuilt only after a change).
 pub async fn status(ctx: &MethodCtx, _: &Params<'_>) -> HandlerResult {
-    Ok(ops::status::status(&ctx.engine).await?.into())
+    Reply::serialized(&ops::status::status_snapshot(&ctx.engine).await?.view())
 }
 
 pub async fn ping(ctx: &MethodCtx, _: &Params<'_>) -> HandlerResult {

@@ -41,8 +41,15 @@ pub async fn sessions_send(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let idem = p.str_opt("idempotencyKey")?;
     let mode = p.str_opt("queueMode")?;
     let (key, outcome) = ops::chat::send(&ctx.engine, Some(&key), &text, idem, mode).await?;
+    // The run is placed: a failed read leaves sessionId null rather than failing the send.
+    let session_id = ops::session_control::current_session_id(&ctx.engine, &key)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::debug!("sessions.send: cannot read the sessionId of {key}: {e}");
+            None
+        });
     let payload = json!({"ok": true, "runId": outcome.run_id, "key": key, "sessionKey": key,
-                         "status": outcome.status.as_str()});
+                         "sessionId": session_id, "status": outcome.status.as_str()});
     Ok(Reply {
         payload,
         raw: None,
@@ -59,7 +66,8 @@ pub async fn sessions_spawn(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
         .map(|s| s as u64);
     let s = ops::chat::spawn(&ctx.engine, task, label, model, timeout).await?;
     let payload = json!({"ok": true, "runId": s.outcome.run_id, "key": s.key, "sessionKey": s.key,
-                         "label": s.label, "model": s.model, "runTimeoutSeconds": s.run_timeout_seconds});
+                         "sessionId": s.session_id, "label": s.label, "model": s.model,
+                         "runTimeoutSeconds": s.run_timeout_seconds});
     let outcome = s.outcome;
     Ok(Reply {
         payload,

@@ -52,12 +52,22 @@ impl<'a> ListPayload<'a> {
     }
 }
 
+/// A repeated page comes from the read cache (see `cached_reads`).
 pub async fn list(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
-    let page = list_page(ctx, p).await?;
-    Reply::serialized(&ListPayload::of(&page))
+    super::cached_reads::cached(ctx, "sessions.list", "", p, || async {
+        let page = list_page(ctx, p).await?;
+        Reply::serialized(&ListPayload::of(&page))
+    })
+    .await
 }
 
+/// A repeated read comes from the read cache (the frame limit is part of its key).
 pub async fn chat_history(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let max = ctx.engine.config().server.max_payload_bytes.to_string();
+    super::cached_reads::cached(ctx, "chat.history", &max, p, || chat_history_read(ctx, p)).await
+}
+
+async fn chat_history_read(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
     let key = p.session_key()?;
     let limit = p
         .int_opt("limit", 1, i64::from(MAX_HISTORY_LIMIT))?

@@ -42,6 +42,8 @@ pub struct HandshakeInput<'a> {
     pub challenge_nonce: &'a str,
     pub client_addr: &'a str,
     pub cookie_principal: Option<&'a Principal>,
+    /// A local page's origin other than ours (its cookie was not honoured).
+    pub foreign_origin: Option<&'a str>,
 }
 
 pub async fn connect(input: HandshakeInput<'_>) -> Result<Session, Refusal> {
@@ -135,8 +137,7 @@ async fn authenticate(
     } else {
         return Err(BridgeError::Auth {
             detail: "AUTH_TOKEN_MISSING",
-            message: "unauthorized: connect needs auth.token (an API key, mk_…) or auth.password"
-                .into(),
+            message: missing_credentials_message(input.foreign_origin),
             retry_after_ms: None,
         });
     };
@@ -162,6 +163,20 @@ async fn authenticate(
             }
             _ => BridgeError::Op(e),
         }),
+    }
+}
+
+/// What a connect without credentials is told; a page from another local origin learns why
+/// the console's login cookie did not count for it.
+fn missing_credentials_message(foreign_origin: Option<&str>) -> String {
+    const NEEDS: &str =
+        "connect needs auth.token (an API key, mk_…), auth.password or auth.deviceToken";
+    match foreign_origin {
+        None => format!("unauthorized: {NEEDS}"),
+        Some(origin) => format!(
+            "unauthorized: the console's login cookie is honoured only from its own origin or \
+             one in server.allowed_origins, not from {origin}: {NEEDS}"
+        ),
     }
 }
 

@@ -20,6 +20,8 @@ pub const EVENTS: &[&str] = &[
     "device.pair.requested",
     "device.pair.resolved",
     "device.pair.changed",
+    "exec.approval.requested",
+    "exec.approval.resolved",
 ];
 
 /// The presence list (newest first, capped; built once per change by the engine).

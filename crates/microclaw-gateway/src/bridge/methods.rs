@@ -5,6 +5,7 @@
 use super::errors::BridgeError;
 use super::frames::{Proto, Request};
 use super::handlers_agent as agent;
+use super::handlers_approvals as approvals;
 use super::handlers_devices as devices;
 use super::handlers_info as info;
 use super::handlers_runs as runs;
@@ -163,11 +164,17 @@ pub static METHODS: &[MethodSpec] = &[
     m!("device.pair.rename", [], PAIRING, devices::rename),
     m!("device.token.revoke", [], PAIRING, devices::token_revoke),
     m!("device.token.rotate", [], PAIRING, devices::token_rotate),
+    m!("exec.approval.list", [], APPROVALS, approvals::list),
+    m!("exec.approval.get", [], APPROVALS, approvals::get),
+    m!("exec.approval.resolve", [], APPROVALS, approvals::resolve),
+    m!("approval.history", [], APPROVALS, approvals::history),
+    m!("runs.active", [], R, approvals::active),
     m!("agents.list", [], R, info::agents_list),
     m!("models.list", [], R, info::models_list),
     m!("config.get", [], R, info::config_get),
     m!("logs.tail", [], R, super::handlers_logs::tail),
     m!("node.list", [], R, info::node_list),
+    m!("channels.status", [], R, super::handlers_channels::status),
     m!("gateways.list", [], R, super::handlers_fleet::list),
     m!("gateways.history", [], R, super::handlers_fleet::history),
     m!("gateways.add", [], ADMIN, super::handlers_fleet::add),
@@ -175,6 +182,27 @@ pub static METHODS: &[MethodSpec] = &[
     m!("gateways.remove", [], ADMIN, super::handlers_fleet::remove),
     m!("gateways.probe", [], ADMIN, super::handlers_fleet::probe),
     m!("gateways.call", [], R, super::handlers_fleet::call),
+    m!("alerts.list", [], R, super::handlers_alerts::list),
+    m!("freeze.get", [], R, super::handlers_alerts::freeze_get),
+    m!("freeze.set", [], ADMIN, super::handlers_alerts::freeze_set),
+    m!("incidents.list", [], R, super::handlers_incidents::list),
+    m!("incidents.get", [], R, super::handlers_incidents::get),
+    m!(
+        "incidents.create",
+        [],
+        ADMIN,
+        super::handlers_incidents::create
+    ),
+    m!("incidents.update", [], W, super::handlers_incidents::update),
+    m!("usage.cost", [], R, super::handlers_usage::cost),
+    m!(
+        "sessions.usage",
+        [],
+        R,
+        super::handlers_usage::sessions_usage
+    ),
+    m!("budgets.get", [], R, super::handlers_usage::get),
+    m!("budgets.set", [], ADMIN, super::handlers_usage::set),
     m!("cron.list", [], R, super::handlers_cron::list),
     m!("cron.get", [], R, super::handlers_cron::get),
     m!("cron.status", [], R, super::handlers_cron::status),
@@ -225,9 +253,14 @@ pub fn advertised_names() -> Vec<&'static str> {
     names
 }
 
-/// Methods answered inline on the connection's task (they read only memory and never block).
-pub fn is_instant(method: &str) -> bool {
-    matches!(method, "health" | "ping")
+/// Methods answered inline on the connection's task (they read only memory and never block):
+/// `health`, `ping`, and `status` while its summary is cached (it is rebuilt on a task).
+pub fn is_instant(method: &str, engine: &Engine) -> bool {
+    match method {
+        "health" | "ping" => true,
+        "status" => microclaw_engine::ops::status_cache::is_fresh(engine),
+        _ => false,
+    }
 }
 
 /// Runs one request and queues its response (then releases a started run's events).
@@ -250,6 +283,30 @@ pub async fn dispatch(ctx: &MethodCtx, out: &Outbound, req: &Request) {
     ctx.engine
         .metrics()
         .record_bridge(metric_name, result.is_ok());
+    send_result(ctx, out, req, result, followup);
+}
+
+/// [`dispatch`] for the methods of [`is_instant`]: the same scope check, metrics and reply,
+/// without the follow-up slot (none of them sends a second response).
+pub async fn dispatch_instant(ctx: &MethodCtx, out: &Outbound, req: &Request) {
+    let Some(spec) = lookup(&req.method) else {
+        return dispatch(ctx, out, req).await;
+    };
+    let result = call(spec, ctx, &req.params).await;
+    ctx.engine
+        .metrics()
+        .record_bridge(spec.name, result.is_ok());
+    send_result(ctx, out, req, result, None);
+}
+
+/// Queues the response (then releases a started run's events and starts a follow-up).
+fn send_result(
+    ctx: &MethodCtx,
+    out: &Outbound,
+    req: &Request,
+    result: HandlerResult,
+    followup: Option<Followup>,
+) {
     match result {
         Ok(mut reply) => {
             match reply.raw.take() {

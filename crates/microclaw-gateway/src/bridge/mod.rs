@@ -4,6 +4,7 @@
 //! `Sink`/`Stream` of messages ([`connection::run_connection`]).
 
 mod agent_events;
+mod cached_reads;
 mod chat_events;
 mod conn_access;
 mod conn_events;
@@ -16,21 +17,27 @@ pub(crate) mod devices_connected;
 pub mod errors;
 pub mod frames;
 mod handlers_agent;
+mod handlers_alerts;
+mod handlers_approvals;
+mod handlers_channels;
 mod handlers_cron;
 mod handlers_devices;
 mod handlers_export;
 pub(crate) mod handlers_fleet;
+mod handlers_incidents;
 mod handlers_info;
 mod handlers_logs;
 mod handlers_runs;
 mod handlers_session_control;
 mod handlers_sessions;
+mod handlers_usage;
 mod handshake;
 mod hello;
 pub mod limits;
 pub mod methods;
 mod outbound_queue;
 mod params;
+mod tick_snapshot;
 
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -47,6 +54,9 @@ pub struct ConnContext {
     /// This socket's place among the listener's bridge sockets (marked authenticated once
     /// `connect` succeeds; released when the connection ends).
     pub slot: Option<Arc<limits::SocketSlot>>,
+    /// The origin of a page on loopback or a private network other than ours: its login
+    /// cookie was not honoured, so `connect` must carry credentials (named in the refusal).
+    pub foreign_origin: Option<String>,
 }
 
 /// Runs one upgraded bridge socket to its end.

@@ -147,11 +147,11 @@ impl Outbound {
 
     /// Sends a response; one larger than `maxPayload` becomes `INTERNAL_ERROR` "response too large".
     pub fn respond(&self, proto: Proto, id: &Value, result: Result<Value, BridgeError>) -> bool {
-        let frame = match result {
-            Ok(payload) => frames::response_ok(id, payload),
-            Err(e) => frames::response_err(id, e.render(proto)),
+        let text = match result {
+            Ok(payload) => frames::text::response_ok(id, &payload),
+            Err(e) => frames::text::response_err(id, &e.render(proto)),
         };
-        self.push_response(proto, id, frame.to_string())
+        self.push_response(proto, id, text)
     }
 
     /// Like [`Outbound::respond`] for a success whose payload is already serialized.
@@ -161,12 +161,7 @@ impl Outbound {
         id: &Value,
         payload: &serde_json::value::RawValue,
     ) -> bool {
-        let id_text = serde_json::to_string(id).unwrap_or_else(|_| "null".into());
-        let text = format!(
-            "{{\"type\":\"res\",\"id\":{id_text},\"ok\":true,\"payload\":{}}}",
-            payload.get()
-        );
-        self.push_response(proto, id, text)
+        self.push_response(proto, id, frames::text::response_ok_raw(id, payload.get()))
     }
 
     /// Queues a response frame, or the "response too large" error in its place.
@@ -177,9 +172,10 @@ impl Outbound {
                 text.len(),
                 self.0.max_payload
             ));
-            return self.push_text(
-                frames::response_err(id, BridgeError::Op(err).render(proto)).to_string(),
-            );
+            return self.push_text(frames::text::response_err(
+                id,
+                &BridgeError::Op(err).render(proto),
+            ));
         }
         self.push_text(text)
     }
@@ -209,7 +205,7 @@ impl Outbound {
             }
             _ => None,
         };
-        let text = frames::event(name, payload, next).to_string();
+        let text = frames::text::event(name, &payload, next);
         if text.len() > self.0.max_payload {
             let why = format!(
                 "{} bytes, the limit (maxPayload) is {}",

@@ -40,6 +40,12 @@ impl IntoResponse for ApiError {
         let status = self.status.unwrap_or_else(|| {
             StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         });
+        // The change freeze (decisions.md): 423 {error:{code:"CHANGE_FREEZE", message, incidentId}}.
+        let frozen = e.details.as_ref().filter(|d| d["code"] == "CHANGE_FREEZE");
+        if let Some(d) = frozen {
+            let body = json!({"ok": false, "error": {"code": "CHANGE_FREEZE", "message": e.message, "incidentId": d["incidentId"]}});
+            return (StatusCode::LOCKED, Json(body)).into_response();
+        }
         let body = json!({"ok": false, "error": {"code": e.code.as_str(), "message": e.message}});
         let mut resp = (status, Json(body)).into_response();
         if let Some(secs) = e.retry_after_secs() {

@@ -6,15 +6,20 @@ mod credentials;
 pub mod error;
 mod extract;
 mod record;
+mod routes_alerts;
+mod routes_approvals;
 mod routes_auth;
 mod routes_config;
 mod routes_devices;
+mod routes_freeze;
 mod routes_gateways;
+mod routes_incidents;
 mod routes_logs;
 mod routes_metrics;
 mod routes_scheduler;
 mod routes_session_export;
 mod routes_sessions;
+mod routes_usage;
 pub mod scopes;
 
 use crate::state::AppState;
@@ -56,6 +61,15 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/gateways/{id}/history", get(routes_gateways::history))
         .route("/api/gateways/{id}/probe", post(routes_gateways::probe))
         .route("/api/gateways/{id}/call", post(routes_gateways::call))
+        .route("/api/exec-approvals", get(routes_approvals::list))
+        .route(
+            "/api/exec-approvals/respond",
+            post(routes_approvals::respond),
+        )
+        .route(
+            "/api/exec-approvals/history",
+            get(routes_approvals::history),
+        )
         .route("/api/devices", get(routes_devices::list))
         .route(
             "/api/devices/requests/{id}/approve",
@@ -88,6 +102,13 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/api/config/self_check", get(routes_config::self_check))
         .route("/api/logs", get(routes_logs::tail))
+        .route("/api/usage", get(routes_usage::cost))
+        .route("/api/usage/export", get(routes_usage::export))
+        .route("/api/usage/session", get(routes_usage::session))
+        .route(
+            "/api/budgets",
+            get(routes_usage::get_budgets).put(routes_usage::put_budgets),
+        )
         .route(
             "/api/scheduler/jobs",
             get(routes_scheduler::list).post(routes_scheduler::add),
@@ -111,6 +132,25 @@ pub fn routes(state: AppState) -> Router {
             "/api/scheduler/dlq/{id}/discard",
             post(routes_scheduler::dlq_discard),
         )
+        .route("/api/alerts", get(routes_alerts::list))
+        .route(
+            "/api/incidents",
+            get(routes_incidents::list).post(routes_incidents::create),
+        )
+        .route("/api/incidents/{id}", get(routes_incidents::get))
+        .route("/api/incidents/{id}/owner", post(routes_incidents::owner))
+        .route("/api/incidents/{id}/notes", post(routes_incidents::notes))
+        .route("/api/incidents/{id}/status", post(routes_incidents::status))
+        .route("/api/incidents/{id}/export", get(routes_incidents::export))
+        .route(
+            "/api/freeze",
+            get(routes_freeze::get).put(routes_freeze::put),
+        )
+        .route("/api/config/versions", get(routes_freeze::versions))
+        .route("/api/config/rollback", post(routes_freeze::rollback))
+        // Inside `authorize` (it runs after it): the caller and override header for the
+        // change-freeze guard.
+        .route_layer(middleware::from_fn(routes_alerts::freeze_context))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             credentials::authorize,

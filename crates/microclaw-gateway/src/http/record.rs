@@ -36,6 +36,23 @@ const ROUTES: &[&str] = &[
     "/api/config",
     "/api/config/self_check",
     "/api/logs",
+    "/api/alerts",
+    "/api/incidents",
+    "/api/incidents/{id}",
+    "/api/incidents/{id}/owner",
+    "/api/incidents/{id}/notes",
+    "/api/incidents/{id}/status",
+    "/api/incidents/{id}/export",
+    "/api/freeze",
+    "/api/config/versions",
+    "/api/config/rollback",
+    "/api/usage",
+    "/api/usage/export",
+    "/api/usage/session",
+    "/api/budgets",
+    "/api/exec-approvals",
+    "/api/exec-approvals/respond",
+    "/api/exec-approvals/history",
 ];
 
 fn label(matched: Option<&MatchedPath>) -> &'static str {

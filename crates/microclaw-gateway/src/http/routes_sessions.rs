@@ -200,7 +200,8 @@ pub async fn send(State(s): State<AppState>, Body(b): Body<SendBody>) -> ApiResu
         chat::send_and_wait(&s.engine, b.session_key.as_deref(), &b.message).await?;
     match outcome.state.as_str() {
         "final" => Ok(Json(
-            json!({"ok": true, "session_key": key, "run_id": run_id, "response": outcome.text}),
+            json!({"ok": true, "session_key": key, "run_id": run_id,
+                   "session_id": outcome.session_id, "response": outcome.text}),
         )),
         "aborted" => Err(ApiError::from(Error::conflict(format!(
             "run {run_id} was aborted before it finished"

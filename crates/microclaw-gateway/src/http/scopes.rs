@@ -44,6 +44,10 @@ pub fn access(method: &Method, route: &str) -> Access {
             | "/api/config"
             | "/api/config/self_check"
             | "/api/logs"
+            | "/api/usage"
+            | "/api/usage/export"
+            | "/api/usage/session"
+            | "/api/budgets"
             | "/api/scheduler/jobs"
             | "/api/scheduler/jobs/{id}"
             | "/api/scheduler/runs"
@@ -65,10 +69,25 @@ pub fn access(method: &Method, route: &str) -> Access {
             | "/api/devices/{id}/rename"
             | "/api/devices/{id}/revoke",
         ) => Needs(Pairing),
+        // Approvals: the scope of the bridge's exec.approval.* / approval.*.
+        ("GET", "/api/exec-approvals" | "/api/exec-approvals/history")
+        | ("POST", "/api/exec-approvals/respond") => Needs(Approvals),
         // Fleet: reading needs read; changing the registry needs admin (decisions.md). The call
         // route needs read here; its handler requires admin for a non-read method.
         ("GET", "/api/gateways" | "/api/gateways/{id}" | "/api/gateways/{id}/history")
         | ("POST", "/api/gateways/{id}/call") => Needs(Read),
+        // The burn drill (decisions.md): reading needs read; incident owner and notes need
+        // write; opening incidents, their status, the freeze and rollback need admin (default).
+        (
+            "GET",
+            "/api/alerts"
+            | "/api/incidents"
+            | "/api/incidents/{id}"
+            | "/api/incidents/{id}/export"
+            | "/api/freeze"
+            | "/api/config/versions",
+        ) => Needs(Read),
+        ("POST", "/api/incidents/{id}/owner" | "/api/incidents/{id}/notes") => Needs(Write),
         ("POST", "/api/auth/password") => AdminOrSetupToken,
         ("GET", "/metrics") => PrometheusText,
         _ => Needs(Admin),

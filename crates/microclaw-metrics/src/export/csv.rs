@@ -22,13 +22,25 @@ pub fn header() -> Vec<String> {
     h
 }
 
+/// One CSV line (fields quoted as needed, CRLF).
+fn line(out: &mut String, cells: Vec<String>) {
+    let cells: Vec<String> = cells.iter().map(|c| field(c)).collect();
+    out.push_str(&cells.join(","));
+    out.push_str("\r\n");
+}
+
+/// Any table as CSV: a header line, then one line per row (used by the usage export too).
+pub fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut out = String::new();
+    line(&mut out, header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        line(&mut out, row);
+    }
+    out
+}
+
 pub fn render(points: &[(i64, Delta)]) -> String {
     let mut out = String::new();
-    let line = |out: &mut String, cells: Vec<String>| {
-        let cells: Vec<String> = cells.iter().map(|c| field(c)).collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    };
     line(&mut out, header());
     for (ts, d) in points {
         let mut cells = vec![ts.to_string(), iso_utc(*ts)];
