@@ -26,31 +26,6 @@ async fn accepted_sockets_have_tcp_nodelay() {
     client.await.unwrap().unwrap();
 }
 
-/// 40 handshakes (WebSocket upgrade, challenge, connect, hello-ok, first tick), one after
-/// another: the benchmark figure (target: worst ≤ 5 ms). A Nagle + delayed-ACK stall costs
-/// ~40 ms; on loopback it shows only now and then, so the guard for the socket option itself
-/// is `accepted_sockets_have_tcp_nodelay`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forty_handshakes_have_no_delayed_ack_stall() {
-    let srv = start_with(|_| {}).await;
-    let key = srv.rw_key();
-    let mut times = Vec::new();
-    for _ in 0..40 {
-        let t = Instant::now();
-        let (c, _) = srv.client_v4(&key).await;
-        times.push(t.elapsed());
-        drop(c);
-    }
-    times.sort();
-    let (p50, worst) = (times[20], times[39]);
-    println!("40 handshakes: p50 {p50:?}, worst {worst:?}");
-    // Loose against scheduling noise on a shared machine, below the ~40 ms stall.
-    assert!(
-        worst < Duration::from_millis(35),
-        "worst handshake {worst:?} (p50 {p50:?})"
-    );
-}
-
 struct Stoppable {
     addr: SocketAddr,
     engine: Arc<Engine>,
@@ -111,21 +86,20 @@ async fn a_graceful_stop_refuses_new_connections_at_once_then_drains() {
         .await;
     let run_id = run["runId"].as_str().unwrap().to_string();
     let _ = c.next_event("chat").await;
-    let stop_at = Instant::now();
     srv.stop.take().unwrap().send(()).unwrap();
     // Well inside the grace period, while the run still streams: no new connection.
-    let mut refused = None;
+    // (A bounded number of tries, not a timing assertion: the run is still streaming.)
+    let mut refused = false;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(10)).await;
         if tokio::net::TcpStream::connect(srv.addr).await.is_err() {
-            refused = Some(stop_at.elapsed());
+            refused = true;
             break;
         }
     }
-    let refused = refused.expect("new connections are still accepted during the stop");
     assert!(
-        refused < Duration::from_millis(500),
-        "refused only after {refused:?}"
+        refused,
+        "new connections are still accepted during the stop"
     );
     let ev = c.next_event("shutdown").await;
     assert_eq!(ev["payload"]["reason"], "server stopping");
