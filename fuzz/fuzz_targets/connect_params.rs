@@ -57,6 +57,7 @@ fuzz_target!(|data: &[u8]| {
         cookie_principal: None,
         remote_host: "fuzz".into(),
         slot: None,
+        foreign_origin: None,
     };
     let limits = Limits::from_config(&w.engine.config().server);
     let stream = futures_util::stream::iter([Ok::<_, Infallible>(Message::Text(frame.into()))]);

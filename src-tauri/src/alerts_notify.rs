@@ -20,6 +20,15 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, shell: Arc<Shell>) {
     tauri::async_runtime::spawn(async move {
         let mut throttle = NoticeThrottle::default();
         let mut incidents = SeenIncidents::default();
+        // A freeze kept from before this start shows at once (pending approvals start at 0:
+        // a restart resolves them as denied, decisions.md).
+        match microclaw_engine::ops::freeze::get(shell.host.engine()).await {
+            Ok(p) => {
+                shell.facts.set_freeze(Freeze::from_payload(&p));
+                shell.health_changed.notify_one();
+            }
+            Err(e) => tracing::warn!("could not read the change freeze for the tray: {e}"),
+        }
         loop {
             match events.recv().await {
                 Ok(EngineEvent::SloAlert(payload)) => {
