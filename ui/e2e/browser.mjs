@@ -13,3 +13,16 @@ export async function launchBrowser() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
   });
 }
+
+/**
+ * Finishes first-run setup in `page` from the server's one-time setup URL with `password` and
+ * waits until the console shows it is connected (signed in).
+ */
+export async function completeSetup(page, server, password, timeout) {
+  if (!server.setupUrl) throw new Error(`no setup URL:\n${server.output.join('')}`);
+  await page.goto(server.setupUrl);
+  await page.getByTestId('setup-password').fill(password);
+  await page.getByTestId('setup-confirm').fill(password);
+  await page.getByTestId('setup-submit').click();
+  await page.getByTestId('connection-indicator').filter({ hasText: 'connected' }).waitFor({ timeout });
+}

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startServer } from './server.mjs';
-import { launchBrowser } from './browser.mjs';
+import { completeSetup, launchBrowser } from './browser.mjs';
 
 const PASSWORD = 'e2e drill password';
 const T = 20_000;
@@ -47,12 +47,7 @@ describe('Burn drill', { concurrency: false }, () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
-    assert.ok(server.setupUrl, `no setup URL:\n${server.output.join('')}`);
-    await page.goto(server.setupUrl);
-    await page.getByTestId('setup-password').fill(PASSWORD);
-    await page.getByTestId('setup-confirm').fill(PASSWORD);
-    await page.getByTestId('setup-submit').click();
-    await page.getByTestId('connection-indicator').filter({ hasText: 'connected' }).waitFor({ timeout: T });
+    await completeSetup(page, server, PASSWORD, T);
   });
   after(async () => {
     await browser?.close();

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { microclawBin, startServer } from './server.mjs';
-import { launchBrowser } from './browser.mjs';
+import { completeSetup, launchBrowser } from './browser.mjs';
 
 const PASSWORD = 'e2e fleet password';
 const T = 15_000;
@@ -39,11 +39,7 @@ describe('Gateways page', { concurrency: false }, () => {
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('dialog', (d) => d.accept());
-    await page.goto(consoleSrv.setupUrl);
-    await page.getByTestId('setup-password').fill(PASSWORD);
-    await page.getByTestId('setup-confirm').fill(PASSWORD);
-    await page.getByTestId('setup-submit').click();
-    await page.getByTestId('connection-indicator').filter({ hasText: 'connected' }).waitFor({ timeout: T });
+    await completeSetup(page, consoleSrv, PASSWORD, T);
   });
   after(async () => {
     await browser?.close();

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
-import { launchBrowser } from './browser.mjs';
+import { completeSetup, launchBrowser } from './browser.mjs';
 
 const shots = process.env.SCREENSHOT_DIR || resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
 const PASSWORD = 'e2e scheduler password';
@@ -38,12 +38,7 @@ describe('Scheduler page', { concurrency: false }, () => {
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('dialog', (d) => d.accept());
-    assert.ok(server.setupUrl, `no setup URL:\n${server.output.join('')}`);
-    await page.goto(server.setupUrl);
-    await page.getByTestId('setup-password').fill(PASSWORD);
-    await page.getByTestId('setup-confirm').fill(PASSWORD);
-    await page.getByTestId('setup-submit').click();
-    await page.getByTestId('connection-indicator').filter({ hasText: 'connected' }).waitFor({ timeout: T });
+    await completeSetup(page, server, PASSWORD, T);
   });
   after(async () => {
     await browser?.close();

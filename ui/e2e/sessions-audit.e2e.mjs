@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from './server.mjs';
-import { launchBrowser } from './browser.mjs';
+import { completeSetup, launchBrowser } from './browser.mjs';
 
 const PASSWORD = 'e2e sessions audit password';
 const T = 15_000;
@@ -50,12 +50,7 @@ describe('Sessions search, export, tree pages; Audit chain', { concurrency: fals
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('dialog', (d) => d.accept());
-    assert.ok(server.setupUrl, `no setup URL:\n${server.output.join('')}`);
-    await page.goto(server.setupUrl);
-    await page.getByTestId('setup-password').fill(PASSWORD);
-    await page.getByTestId('setup-confirm').fill(PASSWORD);
-    await page.getByTestId('setup-submit').click();
-    await page.getByTestId('connection-indicator').filter({ hasText: 'connected' }).waitFor({ timeout: T });
+    await completeSetup(page, server, PASSWORD, T);
   });
   after(async () => {
     await browser?.close();

@@ -134,16 +134,7 @@ pub async fn gateway(dir: &Path, config: Config, clock: Option<SharedClock>) -> 
     })
     .unwrap();
     engine.start_background();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let e = engine.clone();
-    tokio::spawn(async move {
-        let _ = microclaw_gateway::serve(listener, e, async move {
-            let _ = rx.await;
-        })
-        .await;
-    });
+    let (addr, tx) = crate::common::serve_on_loopback(engine.clone()).await;
     Gateway {
         addr,
         engine,

@@ -36,16 +36,10 @@ impl Drop for TestServer {
 }
 
 /// Starts the real gateway with the default config changed by `tweak`.
-pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    tweak(&mut config);
-    let engine = Engine::open(EngineOptions {
-        data_dir: dir.path().to_path_buf(),
-        config,
-        clock: None,
-    })
-    .unwrap();
+/// Serves `engine` on a fresh loopback port: its address and the sender that stops it.
+pub async fn serve_on_loopback(
+    engine: Arc<Engine>,
+) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -56,6 +50,20 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
         })
         .await;
     });
+    (addr, tx)
+}
+
+pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    tweak(&mut config);
+    let engine = Engine::open(EngineOptions {
+        data_dir: dir.path().to_path_buf(),
+        config,
+        clock: None,
+    })
+    .unwrap();
+    let (addr, tx) = crate::common::serve_on_loopback(engine.clone()).await;
     TestServer {
         addr,
         engine,
