@@ -22,6 +22,11 @@ pub const EVENTS: &[&str] = &[
     "device.pair.changed",
     "exec.approval.requested",
     "exec.approval.resolved",
+    "agent",
+    "cron",
+    "incident",
+    "freeze",
+    "budget.warning",
 ];
 
 /// The presence list (newest first, capped; built once per change by the engine).
