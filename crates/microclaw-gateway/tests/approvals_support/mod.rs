@@ -144,16 +144,7 @@ pub async fn gateway(dir: &Path, config: Config, clock: Option<SharedClock>) -> 
 
 impl Gateway {
     pub fn key(&self, scopes: &[&str]) -> String {
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        microclaw_engine::ops::auth::key_create_blocking(
-            &self.engine,
-            "test",
-            "approvals-test",
-            &scopes,
-            None,
-        )
-        .unwrap()
-        .api_key
+        crate::common::api_key(&self.engine, "approvals-test", scopes)
     }
 
     /// A protocol-4 client on `token` (hello and first tick consumed).

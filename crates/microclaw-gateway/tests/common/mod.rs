@@ -76,19 +76,18 @@ pub async fn start() -> TestServer {
     start_with(|_| {}).await
 }
 
+/// A new API key on `engine` with these scopes, labelled `label`.
+pub fn api_key(engine: &Engine, label: &str, scopes: &[&str]) -> String {
+    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+    microclaw_engine::ops::auth::key_create_blocking(engine, "test", label, &scopes, None)
+        .unwrap()
+        .api_key
+}
+
 impl TestServer {
     /// A new API key with these scopes (e.g. `["operator.read"]`).
     pub fn key(&self, scopes: &[&str]) -> String {
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        microclaw_engine::ops::auth::key_create_blocking(
-            &self.engine,
-            "test",
-            "bridge-test",
-            &scopes,
-            None,
-        )
-        .unwrap()
-        .api_key
+        api_key(&self.engine, "bridge-test", scopes)
     }
 
     pub fn rw_key(&self) -> String {

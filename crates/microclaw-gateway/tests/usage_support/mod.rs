@@ -209,16 +209,7 @@ pub async fn gateway(config: Config) -> Gateway {
 
 impl Gateway {
     pub fn key(&self, scopes: &[&str]) -> String {
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        microclaw_engine::ops::auth::key_create_blocking(
-            &self.engine,
-            "test",
-            "usage-test",
-            &scopes,
-            None,
-        )
-        .unwrap()
-        .api_key
+        crate::common::api_key(&self.engine, "usage-test", scopes)
     }
 
     /// A connected client (protocol 3 when `v3`, else 4) on a key with `scopes`.
