@@ -8,19 +8,20 @@
 mod approvals_support;
 mod common;
 
-use approvals_support::{config, final_text, gateway, provider, send};
+use approvals_support::{
+    config, final_text, gateway, provider, run_command_scene, send, Scene, RW,
+};
 use serde_json::json;
-
-const RW: &[&str] = &["operator.read", "operator.write"];
-const APPROVER: &[&str] = &["operator.read", "operator.approvals"];
 
 #[tokio::test]
 async fn allow_once_runs_the_command_and_its_output_reaches_the_model() {
-    let p = provider().await;
-    let dir = tempfile::tempdir().unwrap();
-    let gw = gateway(dir.path(), config(&p.base_url, &["run_command"], &[]), None).await;
-    let mut user = gw.client(&gw.key(RW)).await;
-    let mut approver = gw.client(&gw.key(APPROVER)).await;
+    let Scene {
+        p,
+        dir: _dir,
+        gw,
+        mut user,
+        mut approver,
+    } = run_command_scene().await;
 
     let run = send(
         &mut user,
@@ -144,11 +145,13 @@ async fn allow_once_runs_the_command_and_its_output_reaches_the_model() {
 
 #[tokio::test]
 async fn deny_tells_the_model_and_bad_decisions_are_named() {
-    let p = provider().await;
-    let dir = tempfile::tempdir().unwrap();
-    let gw = gateway(dir.path(), config(&p.base_url, &["run_command"], &[]), None).await;
-    let mut user = gw.client(&gw.key(RW)).await;
-    let mut approver = gw.client(&gw.key(APPROVER)).await;
+    let Scene {
+        p,
+        dir,
+        gw: _gw,
+        mut user,
+        mut approver,
+    } = run_command_scene().await;
     let run = send(
         &mut user,
         "ops-deny",

@@ -7,11 +7,8 @@
 mod approvals_support;
 mod common;
 
-use approvals_support::{config, final_text, gateway, provider, send};
+use approvals_support::{config, final_text, gateway, provider, send, APPROVER, RW};
 use serde_json::json;
-
-const RW: &[&str] = &["operator.read", "operator.write"];
-const APPROVER: &[&str] = &["operator.read", "operator.approvals"];
 
 #[tokio::test]
 async fn mission_control_http_pair_lists_and_responds() {

@@ -6,13 +6,13 @@
 mod approvals_support;
 mod common;
 
-use approvals_support::{config, final_text, gateway, provider, send};
+use approvals_support::{
+    config, final_text, gateway, provider, run_command_scene, send, Scene, APPROVER, RW,
+};
 use microclaw_core::{ManualClock, SharedClock};
 use serde_json::json;
 use std::sync::Arc;
 
-const RW: &[&str] = &["operator.read", "operator.write"];
-const APPROVER: &[&str] = &["operator.read", "operator.approvals"];
 const CMD: &str = r#"tool:run_command {"command":"echo never-runs"}"#;
 
 #[tokio::test]
@@ -62,11 +62,13 @@ async fn an_unanswered_approval_expires_on_the_engine_clock_as_a_denial() {
 
 #[tokio::test]
 async fn killing_a_waiting_run_settles_its_approval() {
-    let p = provider().await;
-    let dir = tempfile::tempdir().unwrap();
-    let gw = gateway(dir.path(), config(&p.base_url, &["run_command"], &[]), None).await;
-    let mut user = gw.client(&gw.key(RW)).await;
-    let mut approver = gw.client(&gw.key(APPROVER)).await;
+    let Scene {
+        p: _p,
+        dir: _dir,
+        gw: _gw,
+        mut user,
+        mut approver,
+    } = run_command_scene().await;
     let run = send(&mut user, "ops-kill", CMD).await;
     let req = approver.next_event("exec.approval.requested").await["payload"].clone();
     let aborted = user.call("sessions.abort", json!({"runId": run})).await;

@@ -125,6 +125,35 @@ impl Drop for Gateway {
     }
 }
 
+/// Keys of the user who runs the agent, and of the operator who answers approvals.
+pub const RW: &[&str] = &["operator.read", "operator.write"];
+pub const APPROVER: &[&str] = &["operator.read", "operator.approvals"];
+
+/// The common scene: the test model server, a gateway whose agent may call `run_command`
+/// (always asking), a read/write user and an approvals-only operator, both protocol 4.
+pub struct Scene {
+    pub p: Provider,
+    pub dir: tempfile::TempDir,
+    pub gw: Gateway,
+    pub user: Client,
+    pub approver: Client,
+}
+
+pub async fn run_command_scene() -> Scene {
+    let p = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let gw = gateway(dir.path(), config(&p.base_url, &["run_command"], &[]), None).await;
+    let user = gw.client(&gw.key(RW)).await;
+    let approver = gw.client(&gw.key(APPROVER)).await;
+    Scene {
+        p,
+        dir,
+        gw,
+        user,
+        approver,
+    }
+}
+
 /// The real gateway on `dir` (server mode: background loops started, as `microclaw start`).
 pub async fn gateway(dir: &Path, config: Config, clock: Option<SharedClock>) -> Gateway {
     let engine = Engine::open(EngineOptions {
