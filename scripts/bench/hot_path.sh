@@ -3,7 +3,9 @@
 #   pipelined 8 connections × 64 in flight (protocol 3) for health, status, sessions.list
 #   (1,000 labelled sessions, the default 50-row page) and chat.history (a 200-message
 #   session): req/s, server CPU per answered request (utime+stime deltas of /proc/PID/stat)
-#   and per returned row; then the server's RSS while it holds 2,000 idle connections.
+#   and per returned row; the server's RSS while it holds 2,000 idle connections, first on the
+#   fresh gateway (the per-connection footprint) and again after the pipelined runs (what the
+#   runs left behind — allocator retention, caches, code pages — comes on top).
 # Each pipelined figure is run BENCH_HOT_REPEAT times (3); the table shows the median.
 # The load client runs in its own process; the machine's load average is printed, because
 # other work on the same cores makes req/s noisy (CPU per request is the steadier figure).
@@ -36,6 +38,14 @@ start_gateway "$D"
 GW=$SERVER_PID
 URL=$SERVER_URL
 
+# idle PREFIX: holds IDLE_CONNS idle connections, prints PREFIX_idle_* keys.
+idle() {
+  log "holding $IDLE_CONNS idle connections ($1)"
+  "$REL/bridge-load" idle --url "$URL" --label "$1" --count "$IDLE_CONNS" --pid "$GW" \
+    --max-open-secs 90 | emit
+}
+idle hot_fresh
+
 # pipe NAME METHOD [PARAMS]: REPEAT runs, each printing hot_NAME_pipe_* keys with a _rN suffix.
 pipe() {
   local name=$1 method=$2 params=${3:-} r args
@@ -52,9 +62,7 @@ pipe status status
 pipe sessions_list sessions.list
 pipe chat_history chat.history '{"sessionKey":"bench-history"}'
 echo "hot_rss_after_load_kb=$(rss_kb "$GW")" | emit
-log "holding $IDLE_CONNS idle connections"
-"$REL/bridge-load" idle --url "$URL" --label hot --count "$IDLE_CONNS" --pid "$GW" \
-  --max-open-secs 90 | emit
+idle hot
 echo "hot_loadavg_1m_end=$(cut -d' ' -f1 /proc/loadavg)" | emit
 stop_pid "$GW"
 
@@ -77,5 +85,8 @@ for n in health status sessions_list chat_history; do
   row "$n" "$(v "hot_${n}_pipe_rps_median")" "$(v "hot_${n}_pipe_server_cpu_us_per_req_median")" \
     "$(v "hot_${n}_pipe_server_cpu_us_per_row_median" || true)"
 done
-row "RSS at $(v hot_idle_opened)/$IDLE_CONNS idle connections (kB)" "$(v hot_idle_rss_held_kb)" "" ""
+row "RSS at $(v hot_fresh_idle_opened)/$IDLE_CONNS idle, fresh (kB)" "$(v hot_fresh_idle_rss_held_kb)" "" ""
+row "  before them / anonymous part (kB)" "$(v hot_fresh_idle_rss_before_kb)" "$(v hot_fresh_idle_rss_anon_held_kb)" ""
+row "RSS at $(v hot_idle_opened)/$IDLE_CONNS idle, after the runs (kB)" "$(v hot_idle_rss_held_kb)" "" ""
+row "  before them / anonymous part (kB)" "$(v hot_idle_rss_before_kb)" "$(v hot_idle_rss_anon_held_kb)" ""
 echo "load average (1 min) start/end: $(v hot_loadavg_1m_start) / $(v hot_loadavg_1m_end), $(v hot_nproc) cores"

@@ -268,6 +268,50 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     await shot('gateway');
   });
 
+  it('the Gateway page shows the newest operators live and all of them on request', async () => {
+    await go('#/gateway');
+    await expectConnected();
+    // Twenty more operator sockets from this page (same origin: the login cookie authenticates).
+    const extra = 20;
+    await page.evaluate(async (n) => {
+      window.__extraSockets = [];
+      await Promise.all(Array.from({ length: n }, (_, i) => new Promise((resolve, reject) => {
+        const ws = new WebSocket(`ws://${location.host}/`);
+        window.__extraSockets.push(ws);
+        ws.onerror = () => reject(new Error(`socket ${i} failed`));
+        ws.onmessage = (e) => {
+          const m = JSON.parse(e.data);
+          if (m.event === 'connect.challenge') {
+            ws.send(JSON.stringify({ type: 'req', id: 'c', method: 'connect', params: {
+              minProtocol: 3, maxProtocol: 4,
+              client: { id: 'e2e', displayName: `extra-${i}`, mode: 'probe', version: '1.0.0', platform: 'e2e', instanceId: `extra-${String(i).padStart(2, '0')}` },
+            } }));
+          } else if (m.id === 'c') {
+            m.ok ? resolve() : reject(new Error(JSON.stringify(m.error)));
+          }
+        };
+      })));
+    }, extra);
+    const note = page.getByTestId('presence-note');
+    // Every socket counts (this page's own too) once the joins have reached the page.
+    await page.waitForFunction((n) => {
+      const m = /Showing the newest 16 of (\d+)/.exec(document.querySelector('[data-testid="presence-note"]')?.textContent ?? '');
+      return m && Number(m[1]) >= n;
+    }, extra + 1, { timeout: T });
+    assert.equal(await page.getByTestId('presence-row').count(), 16, 'the live list is the newest 16');
+    const total = Number(/of (\d+)/.exec(await note.textContent())[1]);
+    await page.getByTestId('presence-show-all').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="presence-row"]').length === n, total, { timeout: T });
+    const hosts = await page.locator('[data-testid="presence-row"] td:nth-child(2)').allTextContents();
+    for (let i = 0; i < extra; i++) assert.ok(hosts.includes(`extra-${i}`), `extra-${i} listed: ${hosts}`);
+    assert.match(await note.textContent(), new RegExp(`Showing all ${total}, newest first`));
+    // They leave: the whole list is read again on each change.
+    await page.evaluate(() => window.__extraSockets.forEach((ws) => ws.close()));
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="presence-row"]').length <= n, total - extra, { timeout: T });
+    await page.getByTestId('presence-newest').click();
+    assert.equal(await page.getByTestId('presence-show-all').count(), 0, 'nothing hidden once they left');
+  });
+
   it('the Overview links every tile and counts sessions; budgets without data say so', async () => {
     await go('#/overview');
     await page.getByTestId('overview-verdict').waitFor({ timeout: T });

@@ -39,6 +39,8 @@ pub struct IdleReport {
     pub still_open: u64,
     pub rss_before_kb: Option<u64>,
     pub rss_held_kb: Option<u64>,
+    /// The anonymous part of `rss_held_kb` (heap and stacks, without the binary's code pages).
+    pub rss_anon_held_kb: Option<u64>,
 }
 
 /// Opens `count` connections, holds them for `settle`, measures, then closes them all.
@@ -83,6 +85,9 @@ pub async fn run(plan: &IdlePlan) -> Result<IdleReport> {
     report.open_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(plan.settle).await;
     report.rss_held_kb = plan.server_pid.and_then(|p| proc_status::rss_kb(p).ok());
+    report.rss_anon_held_kb = plan
+        .server_pid
+        .and_then(|p| proc_status::status_kb(p, "RssAnon").ok());
     report.still_open = report.opened - dropped.load(Ordering::Relaxed);
     let _ = stop_tx.send(true);
     for h in holders {

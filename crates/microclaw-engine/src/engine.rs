@@ -41,6 +41,7 @@ pub struct Engine {
     launch_token: String,
     events: broadcast::Sender<EngineEvent>,
     presence: Presence,
+    mem_release: Arc<crate::mem_release::MemRelease>,
     background: CancellationToken,
     /// The metrics loop, awaited on shutdown so its last flush lands before the store closes.
     metrics_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -154,6 +155,7 @@ impl Engine {
                 setup_token: Mutex::new(setup_token),
                 events,
                 presence,
+                mem_release: Arc::default(),
                 background: CancellationToken::new(),
                 metrics_task: Mutex::new(None),
                 self_ref: weak.clone(),
@@ -268,6 +270,11 @@ impl Engine {
     }
     pub fn presence(&self) -> &Presence {
         &self.presence
+    }
+
+    /// Gives freed heap back to the system after a burst of connections ended.
+    pub fn mem_release(&self) -> &Arc<crate::mem_release::MemRelease> {
+        &self.mem_release
     }
     pub fn launch_token(&self) -> &str {
         &self.launch_token

@@ -11,6 +11,7 @@ mod engine;
 pub mod events;
 pub mod fleet;
 pub mod log_ring;
+pub mod mem_release;
 pub mod ops;
 pub mod presence;
 pub mod principal;

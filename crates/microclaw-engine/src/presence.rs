@@ -1,8 +1,13 @@
 //! Connected operator clients, for `presence` events and the UI's Gateway page.
 //!
 //! Joins and leaves are coalesced: one `PresenceChanged` event per burst (at most one every
-//! [`PRESENCE_DEBOUNCE_MS`]), and the list sent to clients is built once per change and capped
-//! at [`PRESENCE_LIST_MAX`] entries, so 2,000 connections opening at once cost O(n), not O(n²).
+//! [`PRESENCE_DEBOUNCE_MS`]), and the list pushed to clients (hello-ok's snapshot and the
+//! `presence` event) is serialized once per change and capped at [`PRESENCE_LIST_MAX`] entries,
+//! so 2,000 connections opening at once cost O(n), not O(n²). The cap also keeps the pushed
+//! frame small: every connection's socket keeps a write buffer as large as the largest frame it
+//! was sent, so a 100-entry list (~14 KB) pushed to 2,000 connections pinned ~28 MB. The whole
+//! list (newest first, up to [`PRESENCE_FULL_MAX`]) is read with [`Presence::page`]
+//! (`system-presence`, `GET /api/presence`).
 
 use crate::events::EngineEvent;
 use parking_lot::Mutex;
@@ -13,8 +18,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// The most entries a `presence` list carries (newest first); `count` gives the total.
-pub const PRESENCE_LIST_MAX: usize = 100;
+/// The most entries a pushed `presence` list carries (newest first); the health snapshot's
+/// `connections` gives the total, [`Presence::page`] the rest.
+pub const PRESENCE_LIST_MAX: usize = 16;
+/// The most entries one [`Presence::page`] returns.
+pub const PRESENCE_FULL_MAX: usize = 2000;
 /// Joins and leaves within this window produce one `presence` event.
 pub const PRESENCE_DEBOUNCE_MS: u64 = 200;
 
@@ -29,11 +37,27 @@ pub struct PresenceEntry {
     pub ts: i64,
 }
 
+/// The pushed list, built once per change: as a JSON tree and as its serialized text.
+#[derive(Debug, Clone)]
+pub struct PushedList {
+    pub value: Arc<Value>,
+    pub json: Arc<str>,
+}
+
+/// One read of the whole list.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PresencePage {
+    /// Connected clients in all.
+    pub count: usize,
+    /// Newest first, at most the limit asked for.
+    pub presence: Vec<PresenceEntry>,
+}
+
 #[derive(Debug)]
 pub struct Presence {
     entries: Mutex<BTreeMap<String, PresenceEntry>>,
     version: AtomicU64,
-    cached: Mutex<Option<(u64, Arc<Value>)>>,
+    cached: Mutex<Option<(u64, PushedList)>>,
     pending: Arc<AtomicBool>,
     events: broadcast::Sender<EngineEvent>,
 }
@@ -77,21 +101,44 @@ impl Presence {
         self.version.load(Ordering::Relaxed)
     }
 
-    /// The list clients see: newest first, at most [`PRESENCE_LIST_MAX`] entries, built once
-    /// per change and shared.
+    /// The list pushed to clients: newest first, at most [`PRESENCE_LIST_MAX`] entries, built
+    /// once per change and shared.
     pub fn snapshot(&self) -> Arc<Value> {
+        self.pushed().value
+    }
+
+    /// [`Presence::snapshot`] and its JSON text, for writing the same frame to many sockets.
+    pub fn pushed(&self) -> PushedList {
         let v = self.version();
-        if let Some((at, snap)) = &*self.cached.lock() {
+        if let Some((at, list)) = &*self.cached.lock() {
             if *at == v {
-                return snap.clone();
+                return list.clone();
             }
         }
+        let entries = self.newest(PRESENCE_LIST_MAX);
+        let value = serde_json::to_value(&entries).unwrap_or(Value::Array(vec![]));
+        let json: Arc<str> = value.to_string().into();
+        let list = PushedList {
+            value: Arc::new(value),
+            json,
+        };
+        *self.cached.lock() = Some((v, list.clone()));
+        list
+    }
+
+    /// The whole list, newest first, at most `limit` (and [`PRESENCE_FULL_MAX`]) entries.
+    pub fn page(&self, limit: usize) -> PresencePage {
+        PresencePage {
+            count: self.count(),
+            presence: self.newest(limit.min(PRESENCE_FULL_MAX)),
+        }
+    }
+
+    fn newest(&self, limit: usize) -> Vec<PresenceEntry> {
         let mut entries = self.list();
         entries.sort_by_key(|e| std::cmp::Reverse(e.ts));
-        entries.truncate(PRESENCE_LIST_MAX);
-        let snap = Arc::new(serde_json::to_value(entries).unwrap_or(Value::Array(vec![])));
-        *self.cached.lock() = Some((v, snap.clone()));
-        snap
+        entries.truncate(limit);
+        entries
     }
 
     fn changed(&self) {
@@ -152,6 +199,14 @@ mod tests {
         assert_eq!(list[0]["instanceId"], "c249", "newest first");
         assert_eq!(p.count(), 250, "the count is exact");
         assert!(Arc::ptr_eq(&snap, &p.snapshot()), "built once per change");
+        let text: Value = serde_json::from_str(&p.pushed().json).unwrap();
+        assert_eq!(&text, &*snap, "the text is the list");
+        let page = p.page(1000);
+        assert_eq!(page.count, 250);
+        assert_eq!(page.presence.len(), 250, "a page has them all");
+        assert_eq!(page.presence[0].instance_id, "c249");
+        assert_eq!(page.presence[249].instance_id, "c0", "newest first");
+        assert_eq!(p.page(3).presence.len(), 3);
         assert!(p.leave("conn3"));
         assert!(!Arc::ptr_eq(&snap, &p.snapshot()), "a leave rebuilds it");
     }

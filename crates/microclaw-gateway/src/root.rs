@@ -151,7 +151,7 @@ async fn upgrade(state: AppState, peer: SocketAddr, mut parts: Parts) -> Respons
         // all of it before each read: a small one keeps thousands of idle operator connections
         // cheap (2 KiB instead of 8 KiB: 2,000 idle connections 110 → 88 MB RSS); a larger
         // frame grows it as it needs, a pipelined burst takes a few more reads.
-        .read_buffer_size(2 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(8 * 1024)
         .on_upgrade(move |socket| bridge::serve_socket(engine, socket, ctx))
 }

@@ -277,6 +277,9 @@ async fn idle_hold(a: IdleArgs) -> Result<()> {
     if let Some(kb) = r.rss_before_kb {
         println!("{p}_rss_before_kb={kb}");
     }
+    if let Some(kb) = r.rss_anon_held_kb {
+        println!("{p}_rss_anon_held_kb={kb}");
+    }
     if let Some(kb) = r.rss_held_kb {
         println!("{p}_rss_held_kb={kb}");
     }

@@ -19,6 +19,7 @@ pub mod freeze;
 pub mod incident_export;
 pub mod incidents;
 pub mod logs;
+pub mod presence;
 pub mod read_cache;
 pub mod session_control;
 pub mod session_export;

@@ -179,6 +179,9 @@ async fn finish(
 ) {
     let now = engine.now_ms();
     let status = if error.is_none() { "ok" } else { "error" };
+    // The job's state (last status, the pending retry) is written before the run is marked
+    // finished: whoever sees the finished run also sees what it decided.
+    let outcome = update_job(engine, job_id, &a, error.as_deref(), now).await;
     let err2 = error.clone();
     if let Err(e) = engine
         .store()
@@ -190,7 +193,6 @@ async fn finish(
         tracing::warn!("scheduler: recording run {row_id} failed: {e}");
     }
     let recorder = engine.metrics();
-    let outcome = update_job(engine, job_id, &a, error.as_deref(), now).await;
     let (dead, next_retry, next_run) = outcome.unwrap_or((false, None, None));
     match (&error, a.dlq_id.as_deref()) {
         (None, Some(dlq)) => {

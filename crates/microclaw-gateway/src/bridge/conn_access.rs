@@ -1,15 +1,14 @@
 //! Access that holds for the whole life of a connection (engine-core issue, item 4): every
 //! request is charged against the key's rate limit (RATE_LIMITED, the socket stays open) and
 //! the credential is rechecked on every request, every [`RECHECK_EVERY`] and on each
-//! revocation event; a credential that is no longer valid closes the socket with 1008.
+//! revocation event (the connection loop runs the periodic check, see `connection.rs`); a
+//! credential that is no longer valid closes the socket with 1008.
 
 use super::errors::BridgeError;
 use super::frames::Request;
 use super::methods::MethodCtx;
 use super::outbound_queue::{Outbound, CLOSE_POLICY};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 /// The close reason when the credential behind a connection is gone.
 pub const REVOKED_REASON: &str = "credential revoked or expired";
@@ -45,30 +44,4 @@ pub async fn recheck(ctx: &MethodCtx, out: &Outbound) -> bool {
             true
         }
     }
-}
-
-/// The connection's background recheck: every [`RECHECK_EVERY`], and at once when `poke`
-/// is notified (a key or login session was revoked somewhere). It runs on its own task so a
-/// slow store never stalls the connection's event loop; abort it when the connection ends.
-pub fn spawn_rechecker(
-    ctx: Arc<MethodCtx>,
-    out: Outbound,
-    poke: Arc<Notify>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(RECHECK_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        every.tick().await;
-        let done = out.writer_done();
-        loop {
-            tokio::select! {
-                _ = done.cancelled() => return,
-                _ = every.tick() => {}
-                _ = poke.notified() => {}
-            }
-            if out.is_closing() || !recheck(&ctx, &out).await {
-                return;
-            }
-        }
-    })
 }

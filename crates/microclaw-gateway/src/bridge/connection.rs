@@ -14,16 +14,20 @@ use super::outbound_queue::{self, Outbound, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOS
 use super::tick_snapshot;
 use super::ConnContext;
 use axum::extract::ws::Message;
+use futures_util::future::OptionFuture;
 use futures_util::{FutureExt, Sink, Stream, StreamExt};
 use microclaw_core::Error;
 use microclaw_engine::{Engine, EngineEvent, PresenceEntry};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::fmt::Display;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, MissedTickBehavior};
 
 /// How long a closing connection waits for its writer to flush the close frame.
@@ -44,48 +48,37 @@ pub async fn run_connection<S, R, E>(
     let (out, out_rx) = outbound_queue::channel(limits.max_buffered, limits.max_payload);
     out.set_metrics(engine.metrics().clone());
     let mut writer = tokio::spawn(outbound_queue::run_writer(sink, out_rx));
-    let nonce = uuid::Uuid::new_v4().to_string();
-    out.event(
-        "connect.challenge",
-        json!({"nonce": nonce, "ts": engine.now_ms()}),
-    );
-
-    if let Some((req_id, session)) =
-        handshake_phase(&engine, &mut stream, &out, &ctx, &nonce, &limits).await
-    {
-        let conn_id = uuid::Uuid::new_v4().to_string();
-        // Subscribed before hello-ok: nothing that happens after it is missed.
-        let engine_rx = engine.subscribe();
-        let chat_rx = engine.runs().subscribe();
-        let health =
-            microclaw_engine::ops::status::health(&engine).unwrap_or_else(|_| json!({"ok": false}));
-        out.set_proto(session.proto);
-        out.respond(
-            session.proto,
-            &req_id,
-            Ok(hello::hello_ok(&engine, &session, &conn_id, health)),
+    // The phases are boxed and the handshake's state is scoped: a connection's task then
+    // holds only the phase it is in (an idle connection is mostly its event loop), not the
+    // sum of all of them.
+    let handshake = {
+        let nonce = uuid::Uuid::new_v4().to_string();
+        out.event(
+            "connect.challenge",
+            json!({"nonce": nonce, "ts": engine.now_ms()}),
         );
-        let snapshot_ticks = tick_snapshot::wants_snapshot(&session.client);
-        tick_snapshot::first_tick(&engine, &out, snapshot_ticks).await;
-        join(&engine, &conn_id, &session, &ctx);
-        let mctx = Arc::new(MethodCtx {
-            engine: engine.clone(),
-            principal: session.principal.clone(),
-            proto: session.proto,
-            device_id: session.device_id.clone(),
-        });
-        let recheck = Arc::new(Notify::new());
-        let rechecker = conn_access::spawn_rechecker(mctx.clone(), out.clone(), recheck.clone());
-        let loop_state = Loop {
-            out: out.clone(),
-            mctx,
-            limits: limits.clone(),
-            recheck,
-            snapshot_ticks,
-        };
-        loop_state.run(&mut stream, engine_rx, chat_rx).await;
-        rechecker.abort();
-        leave(&engine, &conn_id);
+        Box::pin(handshake_phase(
+            &engine,
+            &mut stream,
+            &out,
+            &ctx,
+            &nonce,
+            &limits,
+        ))
+        .await
+    };
+    if let Some((req_id, session)) = handshake {
+        let session = Box::new(session);
+        Box::pin(connected(
+            &engine,
+            &mut stream,
+            &out,
+            &ctx,
+            &limits,
+            req_id,
+            session,
+        ))
+        .await;
     }
     out.close(1000, "");
     if tokio::time::timeout(WRITER_DRAIN, &mut writer)
@@ -95,6 +88,61 @@ pub async fn run_connection<S, R, E>(
         tracing::debug!("bridge writer did not drain in time: dropping the socket");
         writer.abort();
     }
+}
+
+/// After a successful `connect`: hello-ok, the first tick, presence, then the event loop.
+async fn connected<R, E>(
+    engine: &Arc<Engine>,
+    stream: &mut R,
+    out: &Outbound,
+    ctx: &ConnContext,
+    limits: &Limits,
+    req_id: Value,
+    session: Box<Session>,
+) where
+    R: Stream<Item = Result<Message, E>> + Unpin + Send,
+    E: Display,
+{
+    let conn_id = uuid::Uuid::new_v4().to_string();
+    // Subscribed before hello-ok: nothing that happens after it is missed.
+    let engine_rx = engine.subscribe();
+    let chat_rx = engine.runs().subscribe();
+    let health =
+        microclaw_engine::ops::status::health(engine).unwrap_or_else(|_| json!({"ok": false}));
+    out.set_proto(session.proto);
+    out.respond(
+        session.proto,
+        &req_id,
+        Ok(hello::hello_ok(engine, &session, &conn_id, health)),
+    );
+    drop(req_id);
+    let snapshot_ticks = tick_snapshot::wants_snapshot(&session.client);
+    tick_snapshot::first_tick(engine, out, snapshot_ticks).await;
+    join(engine, &conn_id, &session, ctx);
+    // What the loop needs; the rest of the handshake's record (client info) is freed. The
+    // device guard counts this connection as its device's until the loop ends.
+    let Session {
+        principal,
+        proto,
+        device_id,
+        device_guard,
+        ..
+    } = *session;
+    let loop_state = Loop {
+        out: out.clone(),
+        mctx: Arc::new(MethodCtx {
+            engine: engine.clone(),
+            principal,
+            proto,
+            device_id,
+        }),
+        limits,
+        recheck_due: AtomicBool::new(false),
+        snapshot_ticks,
+    };
+    loop_state.run(stream, engine_rx, chat_rx).await;
+    drop(device_guard);
+    leave(engine, &conn_id);
 }
 
 fn join(engine: &Engine, conn_id: &str, session: &Session, ctx: &ConnContext) {
@@ -121,6 +169,7 @@ fn join(engine: &Engine, conn_id: &str, session: &Session, ctx: &ConnContext) {
 fn leave(engine: &Engine, conn_id: &str) {
     engine.presence().leave(conn_id);
     engine.metrics().bridge_connections_add(-1);
+    engine.mem_release().closed();
 }
 
 /// Waits for the first frame; it must be a `connect` request that succeeds.
@@ -221,12 +270,13 @@ fn refuse_first_frame(out: &Outbound, id: &Value, got: &str) {
 }
 
 /// The request/event loop after hello-ok.
-struct Loop {
+struct Loop<'a> {
     out: Outbound,
     mctx: Arc<MethodCtx>,
-    limits: Limits,
-    /// Pokes the connection's credential recheck (see `conn_access`).
-    recheck: Arc<Notify>,
+    limits: &'a Limits,
+    /// Asks for a credential recheck at the end of this loop turn (see `conn_access`): set by
+    /// the recheck timer, an answer given from memory, and revocation events.
+    recheck_due: AtomicBool,
     /// Mission Control's ticks carry the sessions snapshot (see `tick_snapshot`).
     snapshot_ticks: bool,
 }
@@ -260,7 +310,7 @@ impl Waiting {
     }
 }
 
-impl Loop {
+impl Loop<'_> {
     async fn run<R, E>(
         &self,
         stream: &mut R,
@@ -270,7 +320,7 @@ impl Loop {
         R: Stream<Item = Result<Message, E>> + Unpin,
         E: Display,
     {
-        let limits = &self.limits;
+        let limits = self.limits;
         let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
         let mut waiting = Waiting::default();
         let mut malformed = MalformedWindow::new(limits.malformed_max, limits.malformed_window);
@@ -281,6 +331,14 @@ impl Loop {
         let mut keepalive = tokio::time::interval_at(Instant::now() + check_every, check_every);
         let mut last_inbound = Instant::now();
         let mut last_ping: Option<Instant> = None;
+        // The credential recheck runs inside this loop (polled beside everything else, so a
+        // slow store never stalls it), at most one at a time: no task or timer of its own.
+        let mut recheck_every = tokio::time::interval_at(
+            Instant::now() + conn_access::RECHECK_EVERY,
+            conn_access::RECHECK_EVERY,
+        );
+        recheck_every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut rechecking: Option<Pin<Box<dyn Future<Output = bool> + Send + '_>>> = None;
         let shutdown_close = tokio::time::sleep(Duration::MAX / 4);
         tokio::pin!(shutdown_close);
         let mut shutting_down = false;
@@ -292,6 +350,14 @@ impl Loop {
             let reading = waiting.has_room(limits.max_buffered);
             let flow = tokio::select! {
                 _ = writer_done.cancelled() => Flow::Stop,
+                Some(valid) = OptionFuture::from(rechecking.as_mut()), if rechecking.is_some() => {
+                    rechecking = None;
+                    if valid { Flow::Continue } else { Flow::Stop }
+                },
+                _ = recheck_every.tick() => {
+                    self.recheck_due.store(true, Ordering::Relaxed);
+                    Flow::Continue
+                },
                 ev = chat_rx.recv(), if chat_open => match ev {
                     Ok(ev) => conn_events::on_chat_event(&self.mctx, &self.out, &ev),
                     Err(RecvError::Closed) => { chat_open = false; Flow::Continue }
@@ -311,7 +377,7 @@ impl Loop {
                     }
                     Ok(ev) => {
                         if matches!(ev, EngineEvent::KeyRevoked { .. } | EngineEvent::LoginSessionRevoked { .. }) {
-                            self.recheck.notify_one();
+                            self.recheck_due.store(true, Ordering::Relaxed);
                         }
                         conn_events::on_engine_event(&self.mctx, &self.out, ev)
                     }
@@ -365,6 +431,9 @@ impl Loop {
             };
             if matches!(flow, Flow::Stop) || self.out.is_closing() {
                 break;
+            }
+            if rechecking.is_none() && self.recheck_due.swap(false, Ordering::Relaxed) {
+                rechecking = Some(Box::pin(conn_access::recheck(&self.mctx, &self.out)));
             }
         }
     }
@@ -443,7 +512,7 @@ impl Loop {
             // `health`, `ping` and a cached `status` answer from memory: no task, no permit,
             // no store read; the connection's recheck runs beside (a revoked credential
             // closes the socket).
-            self.recheck.notify_one();
+            self.recheck_due.store(true, Ordering::Relaxed);
             methods::dispatch_instant(&self.mctx, &self.out, &req).await;
             return Flow::Continue;
         }

@@ -220,6 +220,21 @@ pub mod text {
         buf.push(b'}');
         finish(buf)
     }
+
+    /// `{type:"event", event, payload, seq?}` around a payload that is already JSON text.
+    pub fn event_raw(name: &str, payload: &str, seq: Option<u64>) -> String {
+        let mut buf = Vec::with_capacity(payload.len() + 64);
+        buf.extend_from_slice(br#"{"type":"event","event":"#);
+        put(&mut buf, name);
+        buf.extend_from_slice(br#","payload":"#);
+        buf.extend_from_slice(payload.as_bytes());
+        if let Some(seq) = seq {
+            buf.extend_from_slice(br#","seq":"#);
+            put(&mut buf, &seq);
+        }
+        buf.push(b'}');
+        finish(buf)
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Read-only methods: `health`, `status`, `ping`, `agents.list`, `models.list`, `config.get`,
-//! `node.list`.
+//! `node.list`, `system-presence`.
 
 use super::methods::{HandlerResult, MethodCtx, Reply};
 use super::params::Params;
@@ -34,4 +34,12 @@ pub async fn config_get(ctx: &MethodCtx, _: &Params<'_>) -> HandlerResult {
 
 pub async fn node_list(ctx: &MethodCtx, _: &Params<'_>) -> HandlerResult {
     Ok(json!({"ts": ctx.engine.now_ms(), "nodes": []}).into())
+}
+
+/// OpenClaw's `system-presence`: the connected clients as a bare array, newest first — the
+/// whole list (up to `limit`, default 200), where hello-ok and `presence` events carry only the
+/// newest few.
+pub async fn system_presence(ctx: &MethodCtx, p: &Params<'_>) -> HandlerResult {
+    let limit = p.int_opt("limit", 1, ops::presence::MAX_LIMIT)?;
+    Reply::serialized(&ops::presence::list(&ctx.engine, limit)?.presence)
 }

@@ -174,6 +174,7 @@ pub static METHODS: &[MethodSpec] = &[
     m!("config.get", [], R, info::config_get),
     m!("logs.tail", [], R, super::handlers_logs::tail),
     m!("node.list", [], R, info::node_list),
+    m!("system-presence", [], R, info::system_presence),
     m!("channels.status", [], R, super::handlers_channels::status),
     m!("gateways.list", [], R, super::handlers_fleet::list),
     m!("gateways.history", [], R, super::handlers_fleet::history),

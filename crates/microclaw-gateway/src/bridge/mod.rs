@@ -59,13 +59,17 @@ pub struct ConnContext {
     pub foreign_origin: Option<String>,
 }
 
-/// Runs one upgraded bridge socket to its end.
-pub async fn serve_socket(
+/// Runs one upgraded bridge socket to its end. The socket is split here, before the
+/// connection's future is built, and that future is boxed: the upgrade task then holds a
+/// pointer, not a second copy of the socket and the context.
+pub fn serve_socket(
     engine: Arc<microclaw_engine::Engine>,
     socket: axum::extract::ws::WebSocket,
     ctx: ConnContext,
-) {
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     let limits = limits::Limits::from_config(&engine.config().server);
     let (sink, stream) = socket.split();
-    connection::run_connection(engine, sink, stream, ctx, limits).await;
+    Box::pin(connection::run_connection(
+        engine, sink, stream, ctx, limits,
+    ))
 }

@@ -8,6 +8,10 @@
 //! once the queue holds more than half of `maxBufferedBytes` or when it is larger than
 //! `maxPayload`; an [`Delivery::Essential`] one (run-terminal, approvals, the rest) is never
 //! dropped: if it cannot be queued the connection is closed with 1013.
+//!
+//! The queue is a `VecDeque` behind a lock with a [`Notify`] for the writer rather than a
+//! tokio channel: an idle connection then holds no pre-allocated channel block (a channel's
+//! first block of 32 slots is ~1.5 KiB per connection, 3 MB at 2,000 connections).
 
 use super::errors::BridgeError;
 use super::frames::{self, Proto};
@@ -16,9 +20,10 @@ use futures_util::{Sink, SinkExt};
 use microclaw_metrics::Metrics;
 use parking_lot::Mutex;
 use serde_json::Value;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 pub const CLOSE_POLICY: u16 = 1008;
@@ -37,11 +42,34 @@ pub enum Delivery {
 }
 
 /// The sending half, cloned into every request task.
-#[derive(Clone)]
 pub struct Outbound(Arc<Shared>);
 
+impl Clone for Outbound {
+    fn clone(&self) -> Self {
+        self.0.senders.fetch_add(1, Ordering::Relaxed);
+        Outbound(self.0.clone())
+    }
+}
+
+impl Drop for Outbound {
+    fn drop(&mut self) {
+        if self.0.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The last sender is gone: the writer ends once the queue is empty.
+            self.0.ready.notify_one();
+        }
+    }
+}
+
+/// A queue above this capacity is shrunk when it runs empty (after an unusual burst).
+const SHRINK_ABOVE: usize = 1024;
+
 struct Shared {
-    tx: mpsc::UnboundedSender<Message>,
+    /// Frames waiting for the writer, in order.
+    queue: Mutex<VecDeque<Message>>,
+    /// Wakes the writer: a frame was queued, or the last sender went away.
+    ready: Notify,
+    /// Live [`Outbound`] handles.
+    senders: AtomicUsize,
     queued_bytes: AtomicUsize,
     max_buffered: usize,
     max_payload: usize,
@@ -56,18 +84,55 @@ struct Shared {
     overflow: CancellationToken,
     /// Cancelled when the writer has stopped (socket gone or close sent).
     writer_done: CancellationToken,
+    /// The receiving half was dropped: queueing fails.
+    rx_gone: AtomicBool,
 }
 
 /// The receiving half, driven by [`run_writer`].
 pub struct OutboundRx {
-    rx: mpsc::UnboundedReceiver<Message>,
     shared: Arc<Shared>,
 }
 
+impl OutboundRx {
+    /// The next queued frame without waiting.
+    fn try_next(&self) -> Option<Message> {
+        let mut q = self.shared.queue.lock();
+        let msg = q.pop_front();
+        if q.is_empty() && q.capacity() > SHRINK_ABOVE {
+            q.shrink_to(16);
+        }
+        msg
+    }
+
+    /// The next queued frame; None once every sender is gone and the queue is empty.
+    async fn next(&self) -> Option<Message> {
+        loop {
+            if let Some(m) = self.try_next() {
+                return Some(m);
+            }
+            if self.shared.senders.load(Ordering::Acquire) == 0 {
+                return self.try_next();
+            }
+            // A frame queued after the check above leaves a permit: this returns at once.
+            self.shared.ready.notified().await;
+        }
+    }
+}
+
+impl Drop for OutboundRx {
+    fn drop(&mut self) {
+        // Nothing will be written any more: senders see a closed queue.
+        self.shared.rx_gone.store(true, Ordering::Release);
+        self.shared.queue.lock().clear();
+    }
+}
+
 pub fn channel(max_buffered: usize, max_payload: usize) -> (Outbound, OutboundRx) {
-    let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
-        tx,
+        queue: Mutex::new(VecDeque::new()),
+        ready: Notify::new(),
+        senders: AtomicUsize::new(1),
+        rx_gone: AtomicBool::new(false),
         queued_bytes: AtomicUsize::new(0),
         max_buffered,
         max_payload,
@@ -79,7 +144,7 @@ pub fn channel(max_buffered: usize, max_payload: usize) -> (Outbound, OutboundRx
         overflow: CancellationToken::new(),
         writer_done: CancellationToken::new(),
     });
-    (Outbound(shared.clone()), OutboundRx { rx, shared })
+    (Outbound(shared.clone()), OutboundRx { shared })
 }
 
 impl Outbound {
@@ -142,7 +207,21 @@ impl Outbound {
             ));
             return false;
         }
-        self.0.tx.send(Message::Text(text.into())).is_ok()
+        if self.enqueue(Message::Text(text.into())) {
+            return true;
+        }
+        self.0.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+        false
+    }
+
+    /// Appends a frame for the writer; false when the writer is gone.
+    fn enqueue(&self, msg: Message) -> bool {
+        if self.0.rx_gone.load(Ordering::Acquire) {
+            return false;
+        }
+        self.0.queue.lock().push_back(msg);
+        self.0.ready.notify_one();
+        true
     }
 
     /// Sends a response; one larger than `maxPayload` becomes `INTERNAL_ERROR` "response too large".
@@ -193,6 +272,25 @@ impl Outbound {
     /// Sends an event; protocol-4 events after hello-ok take the next `seq` here, at intake,
     /// whether or not they are then queued. True when it was queued.
     pub fn event_with(&self, name: &str, payload: Value, delivery: Delivery) -> bool {
+        self.queue_event(name, delivery, |seq| {
+            frames::text::event(name, &payload, seq)
+        })
+    }
+
+    /// A droppable event whose payload is already JSON text (one serialization shared by
+    /// every connection it goes to).
+    pub fn event_raw_droppable(&self, name: &str, payload: &str) -> bool {
+        self.queue_event(name, Delivery::Droppable, |seq| {
+            frames::text::event_raw(name, payload, seq)
+        })
+    }
+
+    fn queue_event(
+        &self,
+        name: &str,
+        delivery: Delivery,
+        build: impl FnOnce(Option<u64>) -> String,
+    ) -> bool {
         if self.is_closing() {
             return false;
         }
@@ -205,7 +303,7 @@ impl Outbound {
             }
             _ => None,
         };
-        let text = frames::text::event(name, &payload, next);
+        let text = build(next);
         if text.len() > self.0.max_payload {
             let why = format!(
                 "{} bytes, the limit (maxPayload) is {}",
@@ -249,7 +347,7 @@ impl Outbound {
 
     /// Queues a control frame (ping).
     pub fn control(&self, msg: Message) -> bool {
-        !self.is_closing() && self.0.tx.send(msg).is_ok()
+        !self.is_closing() && self.enqueue(msg)
     }
 
     /// Queues a close frame after everything already queued; later sends are dropped.
@@ -261,20 +359,22 @@ impl Outbound {
             code,
             reason: reason.to_string().into(),
         };
-        let _ = self.0.tx.send(Message::Close(Some(frame)));
+        let _ = self.enqueue(Message::Close(Some(frame)));
     }
 }
 
 /// How long the writer tries to deliver the 1013 close frame to a client that stopped reading.
 const OVERFLOW_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// Frames written per flush at most.
+const WRITE_BATCH: usize = 64;
+/// A text frame at least this large is written and flushed by itself.
+const ALONE_BYTES: usize = 1024;
+
 /// Owns the sink: writes queued frames in order until a close frame was written, the socket
 /// failed, or the queue overflowed; then it abandons even a send that is stuck on a client
 /// that stopped reading, and tries (for a bounded time) to deliver close 1013.
-/// Frames written per flush at most.
-const WRITE_BATCH: usize = 64;
-
-pub async fn run_writer<S>(mut sink: S, mut out: OutboundRx)
+pub async fn run_writer<S>(mut sink: S, out: OutboundRx)
 where
     S: Sink<Message> + Unpin,
     S::Error: std::fmt::Display,
@@ -282,26 +382,31 @@ where
     let shared = out.shared.clone();
     let mut overflowed = false;
     // Frames queued together are written together and flushed once (one syscall for a burst
-    // of pipelined responses instead of one per frame).
-    let mut batch: Vec<Message> = Vec::with_capacity(WRITE_BATCH);
+    // of pipelined responses instead of one per frame). A large frame goes out on its own: the
+    // socket's write buffer keeps the capacity of the largest batch it ever held, so batching
+    // a 4 KB hello-ok with what follows would pin twice that on every idle connection.
+    let mut carried: Option<Message> = None;
     'outer: loop {
-        let first = tokio::select! {
-            biased;
-            _ = shared.overflow.cancelled() => { overflowed = true; break; }
-            msg = out.rx.recv() => match msg { Some(m) => m, None => break },
+        let mut next = match carried.take() {
+            Some(m) => Some(m),
+            None => tokio::select! {
+                biased;
+                _ = shared.overflow.cancelled() => { overflowed = true; break; }
+                msg = out.next() => match msg { Some(m) => Some(m), None => break },
+            },
         };
-        batch.push(first);
-        while batch.len() < WRITE_BATCH {
-            match out.rx.try_recv() {
-                Ok(m) => batch.push(m),
-                Err(_) => break,
-            }
-        }
         let mut stop = false;
-        for msg in batch.drain(..) {
-            if let Message::Text(t) = &msg {
-                shared.queued_bytes.fetch_sub(t.len(), Ordering::AcqRel);
+        let mut written = 0;
+        while let Some(msg) = next.take() {
+            let size = match &msg {
+                Message::Text(t) => t.len(),
+                _ => 0,
+            };
+            if written > 0 && size >= ALONE_BYTES {
+                carried = Some(msg);
+                break;
             }
+            shared.queued_bytes.fetch_sub(size, Ordering::AcqRel);
             let is_close = matches!(msg, Message::Close(_));
             let fed = tokio::select! {
                 biased;
@@ -318,8 +423,11 @@ where
                 stop = true;
                 break;
             }
+            written += 1;
+            if written < WRITE_BATCH && size < ALONE_BYTES {
+                next = out.try_next();
+            }
         }
-        batch.clear();
         let flushed = tokio::select! {
             biased;
             _ = shared.overflow.cancelled() => { overflowed = true; break; }

@@ -151,6 +151,108 @@ async fn a_writer_stuck_on_a_client_that_never_reads_gives_up_after_overflow() {
     writer.await.unwrap();
 }
 
+/// A sink that records which frames went out together, one group per flush.
+#[derive(Default)]
+struct FlushRecorder {
+    pending: Vec<String>,
+    flushed: Arc<Mutex<Vec<Vec<String>>>>,
+}
+
+impl Sink<Message> for FlushRecorder {
+    type Error = String;
+    fn poll_ready(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), String>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn start_send(mut self: std::pin::Pin<&mut Self>, m: Message) -> Result<(), String> {
+        let name = match &m {
+            Message::Text(t) => {
+                text(&m)["event"].as_str().unwrap_or("?").to_string()
+                    + &format!(":{}", t.len() / 1000)
+            }
+            Message::Close(_) => "close".into(),
+            _ => "other".into(),
+        };
+        self.pending.push(name);
+        Ok(())
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), String>> {
+        if !self.pending.is_empty() {
+            let group = std::mem::take(&mut self.pending);
+            self.flushed.lock().push(group);
+        }
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), String>> {
+        self.poll_flush(cx)
+    }
+}
+
+#[tokio::test]
+async fn small_frames_share_a_flush_and_a_large_one_goes_out_alone() {
+    let (out, rx) = channel(1 << 20, 1 << 20);
+    for name in ["a", "b", "c"] {
+        out.event(name, json!({}));
+    }
+    out.event("big", json!({"pad": "x".repeat(ALONE_BYTES + 10)}));
+    out.event("d", json!({}));
+    out.event("e", json!({}));
+    out.close(1000, "");
+    let sink = FlushRecorder::default();
+    let flushed = sink.flushed.clone();
+    run_writer(sink, rx).await;
+    assert_eq!(
+        *flushed.lock(),
+        vec![
+            vec!["a:0", "b:0", "c:0"],
+            vec!["big:1"],
+            vec!["d:0", "e:0", "close"]
+        ],
+        "the large frame is written and flushed by itself, in order"
+    );
+}
+
+#[tokio::test]
+async fn the_writer_ends_when_every_sender_is_gone_after_writing_what_was_queued() {
+    let (out, rx) = channel(1 << 20, 1 << 20);
+    let second = out.clone();
+    out.event("one", json!({}));
+    drop(out);
+    second.event("two", json!({}));
+    let (sink, mut stream) = futures_channel();
+    let writer = tokio::spawn(run_writer(sink, rx));
+    assert_eq!(text(&stream.next().await.unwrap())["event"], "one");
+    assert_eq!(text(&stream.next().await.unwrap())["event"], "two");
+    drop(second);
+    tokio::time::timeout(std::time::Duration::from_secs(10), writer)
+        .await
+        .expect("the writer stops once no sender is left")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn nothing_is_queued_once_the_writer_is_gone() {
+    let (out, rx) = channel(1 << 20, 1 << 20);
+    drop(rx);
+    assert!(
+        !out.event("late", json!({})),
+        "no writer: refused, not queued"
+    );
+    assert_eq!(
+        out.queued_bytes(),
+        0,
+        "a refused frame is not counted as queued"
+    );
+}
+
 fn futures_channel() -> (
     impl Sink<Message, Error = String> + Unpin,
     futures_util::stream::BoxStream<'static, Message>,

@@ -102,6 +102,7 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/api/config/self_check", get(routes_config::self_check))
         .route("/api/logs", get(routes_logs::tail))
+        .route("/api/presence", get(routes_config::presence))
         .route("/api/usage", get(routes_usage::cost))
         .route("/api/usage/export", get(routes_usage::export))
         .route("/api/usage/session", get(routes_usage::session))

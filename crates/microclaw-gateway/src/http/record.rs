@@ -36,6 +36,7 @@ const ROUTES: &[&str] = &[
     "/api/config",
     "/api/config/self_check",
     "/api/logs",
+    "/api/presence",
     "/api/alerts",
     "/api/incidents",
     "/api/incidents/{id}",

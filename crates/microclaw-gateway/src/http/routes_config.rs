@@ -1,10 +1,13 @@
-//! Health, config and the self-check.
+//! Health, presence, config and the self-check.
 
 use super::error::ApiResult;
+use super::extract::Q;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
-use microclaw_engine::ops::{config, status};
+use microclaw_engine::ops::{config, presence, status};
+use microclaw_engine::presence::PresencePage;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// `GET|HEAD /health` and `/api/health`: memory only. Both carry `Server:
@@ -23,6 +26,20 @@ pub async fn health(State(s): State<AppState>) -> ApiResult<impl axum::response:
         ],
         Json(body),
     ))
+}
+
+#[derive(Deserialize)]
+pub struct PresenceQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /api/presence?limit=`: `{count, presence:[…]}`, the same list as the bridge's
+/// `system-presence`, with the total.
+pub async fn presence(
+    State(s): State<AppState>,
+    Q(q): Q<PresenceQuery>,
+) -> ApiResult<Json<PresencePage>> {
+    Ok(Json(presence::list(&s.engine, q.limit)?))
 }
 
 pub async fn get_config(State(s): State<AppState>) -> Json<Value> {

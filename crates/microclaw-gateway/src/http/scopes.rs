@@ -44,6 +44,7 @@ pub fn access(method: &Method, route: &str) -> Access {
             | "/api/config"
             | "/api/config/self_check"
             | "/api/logs"
+            | "/api/presence"
             | "/api/usage"
             | "/api/usage/export"
             | "/api/usage/session"
