@@ -67,6 +67,8 @@ pub struct Engine {
     status_cache: crate::ops::status_cache::StatusCache,
     /// Serialized list/history replies between changes (`ops::read_cache`).
     read_cache: crate::ops::read_cache::ReadCache,
+    /// The last `health` payload as text (`ops::status::health_raw`).
+    health_text: crate::ops::status::HealthText,
 }
 
 impl std::fmt::Debug for Engine {
@@ -169,6 +171,7 @@ impl Engine {
                 state_version: Default::default(),
                 status_cache: Default::default(),
                 read_cache: Default::default(),
+                health_text: Default::default(),
             }
         });
         Ok(engine)
@@ -257,6 +260,11 @@ impl Engine {
         self.state_version
             .load(std::sync::atomic::Ordering::Acquire)
     }
+    /// The last `health` payload as text (`ops::status::health_raw`).
+    pub fn health_text(&self) -> &crate::ops::status::HealthText {
+        &self.health_text
+    }
+
     /// `status`'s cached summary parts (`ops::status_cache`).
     pub fn status_cache(&self) -> &crate::ops::status_cache::StatusCache {
         &self.status_cache

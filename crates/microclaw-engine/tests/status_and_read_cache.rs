@@ -51,6 +51,28 @@ async fn health_text_is_byte_identical_to_the_old_json_tree() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_text_is_shared_while_the_snapshot_is_unchanged_and_rebuilt_when_it_moves() {
+    let (_dir, clock, engine) = engine();
+    let text = || serde_json::to_string(&health_snapshot(&engine)).unwrap();
+    let a = status::health_raw(&engine);
+    assert_eq!(a.get(), text());
+    let b = status::health_raw(&engine);
+    assert!(
+        Arc::ptr_eq(&a, &b),
+        "the same millisecond shares one serialization"
+    );
+    clock.advance_ms(1);
+    let c = status::health_raw(&engine);
+    assert!(!Arc::ptr_eq(&a, &c), "a new uptime is a new text");
+    assert_eq!(c.get(), text());
+    append(&engine, "health-text", "hi").await;
+    let d = status::health_raw(&engine);
+    assert_eq!(d.get(), text(), "a new session count is seen at once");
+    let v: serde_json::Value = serde_json::from_str(d.get()).unwrap();
+    assert_eq!(v["sessions"]["count"], 1, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_is_kept_until_the_state_changes_or_it_ages() {
     let (_dir, clock, engine) = engine();
     append(&engine, "first", "hello").await;
@@ -103,8 +125,8 @@ async fn status_is_kept_until_the_state_changes_or_it_ages() {
     );
 }
 
-fn raw(text: &str) -> Box<RawValue> {
-    RawValue::from_string(text.to_string()).unwrap()
+fn raw(text: &str) -> Arc<RawValue> {
+    Arc::from(RawValue::from_string(text.to_string()).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,6 +11,7 @@ use crate::engine::Engine;
 use parking_lot::Mutex;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a reply is served when nothing in this process changed.
@@ -30,7 +31,7 @@ struct Revision {
 #[derive(Debug)]
 struct State {
     at: Revision,
-    entries: HashMap<String, (Instant, Box<RawValue>)>,
+    entries: HashMap<String, (Instant, Arc<RawValue>)>,
 }
 
 /// One engine's cached replies.
@@ -62,7 +63,8 @@ fn revision(engine: &Engine) -> Revision {
 
 impl ReadCache {
     /// The reply kept under `key`, if nothing changed since it was built.
-    pub fn get(&self, engine: &Engine, key: &str) -> Option<Box<RawValue>> {
+    /// (Shared, not copied: the caller writes it into its frame.)
+    pub fn get(&self, engine: &Engine, key: &str) -> Option<Arc<RawValue>> {
         let now = revision(engine);
         let mut st = self.state.lock();
         if st.at != now {
@@ -82,7 +84,7 @@ impl ReadCache {
 
     /// Keeps `reply` for `key`, built from a read that started at `started` (taken with
     /// [`ReadCache::revision_now`] before the read): a change since then keeps nothing.
-    pub fn put(&self, engine: &Engine, started: ReadStamp, key: String, reply: &RawValue) {
+    pub fn put(&self, engine: &Engine, started: ReadStamp, key: String, reply: &Arc<RawValue>) {
         if reply.get().len() > MAX_ENTRY_BYTES || revision(engine) != started.0 {
             return;
         }
@@ -93,7 +95,7 @@ impl ReadCache {
         if st.entries.len() >= MAX_ENTRIES {
             st.entries.clear();
         }
-        st.entries.insert(key, (Instant::now(), reply.to_owned()));
+        st.entries.insert(key, (Instant::now(), Arc::clone(reply)));
     }
 
     /// The revision a read starts at (pass it to [`ReadCache::put`]).

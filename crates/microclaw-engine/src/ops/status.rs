@@ -14,14 +14,14 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SessionCount {
     pub count: i64,
 }
 
 /// The `health` payload. Fields are declared in the order a JSON object sorts them, so the
 /// text is byte-identical to [`health`]'s tree serialized.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     pub active_runs: usize,
@@ -45,6 +45,29 @@ pub fn health_snapshot(engine: &Engine) -> Health {
         version: VERSION,
     }
 }
+
+/// [`health_snapshot`] as JSON text, kept while the snapshot is unchanged: its fields move
+/// at most once per millisecond of uptime, so under a load of health checks most calls share
+/// one serialization (the text is exactly what serializing that snapshot gives).
+pub fn health_raw(engine: &Engine) -> Arc<RawValue> {
+    let now = health_snapshot(engine);
+    let mut kept = engine.health_text().lock();
+    if let Some((at, text)) = &*kept {
+        if *at == now {
+            return Arc::clone(text);
+        }
+    }
+    let text: Arc<RawValue> = match serde_json::value::to_raw_value(&now) {
+        Ok(raw) => Arc::from(raw),
+        // Unreachable for this struct (no maps with non-string keys); never panic for it.
+        Err(_) => Arc::from(RawValue::from_string("{\"ok\":false}".into()).unwrap_or_default()),
+    };
+    *kept = Some((now, Arc::clone(&text)));
+    text
+}
+
+/// The kept `health` text, one per engine (see [`health_raw`]).
+pub type HealthText = parking_lot::Mutex<Option<(Health, Arc<RawValue>)>>;
 
 /// [`health_snapshot`] as a JSON tree.
 pub fn health(engine: &Engine) -> Result<Value> {

@@ -5,7 +5,6 @@
 
 use super::methods::{HandlerResult, MethodCtx, Reply};
 use super::params::Params;
-use serde_json::Value;
 use std::future::Future;
 
 /// The cache key: method, protocol, what else the reply depends on, and the params object
@@ -31,11 +30,7 @@ where
     let key = cache_key(method, ctx, extra, p);
     let cache = ctx.engine.read_cache();
     if let Some(raw) = cache.get(&ctx.engine, &key) {
-        return Ok(Reply {
-            payload: Value::Null,
-            raw: Some(raw),
-            gate: None,
-        });
+        return Ok(Reply::raw(raw));
     }
     let stamp = cache.revision_now(&ctx.engine);
     let reply = build().await?;

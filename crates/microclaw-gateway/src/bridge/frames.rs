@@ -189,10 +189,9 @@ pub mod text {
 
     /// `{type:"res", id, ok:true, payload}` around a payload that is already JSON text.
     pub fn response_ok_raw(id: &Value, payload: &str) -> String {
-        // Built as a `String` so the (possibly large) payload is not scanned again as UTF-8.
-        let head = finish(head(id, true, 0));
-        let mut text = String::with_capacity(head.len() + payload.len() + 1);
-        text.push_str(&head);
+        // One allocation, sized for the whole frame up front; only the head is checked as
+        // UTF-8, the (possibly large) payload is appended as the `str` it already is.
+        let mut text = finish(head(id, true, payload.len() + 1));
         text.push_str(payload);
         text.push('}');
         text

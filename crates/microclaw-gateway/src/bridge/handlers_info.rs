@@ -6,9 +6,9 @@ use super::params::Params;
 use microclaw_engine::ops;
 use serde_json::json;
 
-/// Serialized straight from the engine's counters (no JSON tree).
+/// The engine's counters as text, serialized at most once per millisecond (no JSON tree).
 pub async fn health(ctx: &MethodCtx, _: &Params<'_>) -> HandlerResult {
-    Reply::serialized(&ops::status::health_snapshot(&ctx.engine))
+    Ok(Reply::raw(ops::status::health_raw(&ctx.engine)))
 }
 
 /// Live counters around the cached summary parts (rebuilt only after a change).

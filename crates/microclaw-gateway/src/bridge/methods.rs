@@ -16,9 +16,9 @@ use super::params::Params;
 use microclaw_agent::StartOutcome;
 use microclaw_core::{ErrorCode, Scope};
 use microclaw_engine::{Engine, Principal};
+use rustc_hash::FxHashMap;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 /// What a handler sees of its connection.
@@ -36,7 +36,7 @@ pub struct MethodCtx {
 pub struct Reply {
     pub payload: Value,
     /// A payload already serialized (large lists skip building a JSON tree); wins over `payload`.
-    pub raw: Option<Box<RawValue>>,
+    pub raw: Option<Arc<RawValue>>,
     pub gate: Option<StartOutcome>,
 }
 
@@ -58,11 +58,16 @@ impl Reply {
                 "cannot encode the reply: {e}"
             )))
         })?;
-        Ok(Reply {
+        Ok(Reply::raw(Arc::from(raw)))
+    }
+
+    /// A reply whose payload is JSON text already (shared, e.g. from a cache).
+    pub fn raw(raw: Arc<RawValue>) -> Reply {
+        Reply {
             payload: Value::Null,
             raw: Some(raw),
             gate: None,
-        })
+        }
     }
 }
 
@@ -228,8 +233,10 @@ pub static METHODS: &[MethodSpec] = &[
     ),
 ];
 
-static BY_NAME: LazyLock<HashMap<&'static str, &'static MethodSpec>> = LazyLock::new(|| {
-    let mut map = HashMap::new();
+/// Name and alias → method. A short, fixed key set looked up on every request: FxHash (no
+/// SipHash, the names are ours, not an attacker's choice of keys to collide).
+static BY_NAME: LazyLock<FxHashMap<&'static str, &'static MethodSpec>> = LazyLock::new(|| {
+    let mut map = FxHashMap::default();
     for spec in METHODS {
         map.insert(spec.name, spec);
         for alias in spec.aliases {
