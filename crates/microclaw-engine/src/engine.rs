@@ -69,6 +69,8 @@ pub struct Engine {
     read_cache: crate::ops::read_cache::ReadCache,
     /// The last `health` payload as text (`ops::status::health_raw`).
     health_text: crate::ops::status::HealthText,
+    /// The last `status` payload as text (`ops::status::status_raw`).
+    status_text: crate::ops::status::StatusText,
 }
 
 impl std::fmt::Debug for Engine {
@@ -172,6 +174,7 @@ impl Engine {
                 status_cache: Default::default(),
                 read_cache: Default::default(),
                 health_text: Default::default(),
+                status_text: Default::default(),
             }
         });
         Ok(engine)
@@ -263,6 +266,11 @@ impl Engine {
     /// The last `health` payload as text (`ops::status::health_raw`).
     pub fn health_text(&self) -> &crate::ops::status::HealthText {
         &self.health_text
+    }
+
+    /// The last `status` payload as text (`ops::status::status_raw`).
+    pub fn status_text(&self) -> &crate::ops::status::StatusText {
+        &self.status_text
     }
 
     /// `status`'s cached summary parts (`ops::status_cache`).

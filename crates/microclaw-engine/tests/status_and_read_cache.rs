@@ -72,6 +72,31 @@ async fn health_text_is_shared_while_the_snapshot_is_unchanged_and_rebuilt_when_
     assert_eq!(v["sessions"]["count"], 1, "{v}");
 }
 
+async fn status_text(e: &Engine) -> String {
+    serde_json::to_string(&status::status_snapshot(e).await.unwrap().view()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_text_is_shared_until_a_counter_or_a_summary_part_changes() {
+    let (_dir, clock, engine) = engine();
+    let a = status::status_raw(&engine).await.unwrap();
+    assert_eq!(a.get(), status_text(&engine).await);
+    let b = status::status_raw(&engine).await.unwrap();
+    assert!(Arc::ptr_eq(&a, &b), "unchanged: one serialization");
+    clock.advance_ms(1);
+    let c = status::status_raw(&engine).await.unwrap();
+    assert!(!Arc::ptr_eq(&a, &c), "a new uptime is a new text");
+    append(&engine, "status-text", "hi").await;
+    let d = status::status_raw(&engine).await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(d.get()).unwrap();
+    assert_eq!(v["sessions"]["count"], 1, "{v}");
+    assert_eq!(
+        v["sessions"]["recent"][0]["key"], "status-text",
+        "rebuilt parts: {v}"
+    );
+    assert_eq!(d.get(), status_text(&engine).await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_is_kept_until_the_state_changes_or_it_ages() {
     let (_dir, clock, engine) = engine();

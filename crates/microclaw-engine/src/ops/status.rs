@@ -129,6 +129,27 @@ pub async fn status_snapshot(engine: &Engine) -> Result<StatusSnapshot> {
     })
 }
 
+/// The kept `status` text with what it was built from (see [`status_raw`]).
+pub type StatusText = parking_lot::Mutex<Option<(Health, Arc<StatusParts>, Arc<RawValue>)>>;
+
+/// [`status_snapshot`] as JSON text, kept while its counters and summary parts are the same
+/// ones (like [`health_raw`]: at most one serialization per millisecond between changes).
+pub async fn status_raw(engine: &Engine) -> Result<Arc<RawValue>> {
+    let snap = status_snapshot(engine).await?;
+    let mut kept = engine.status_text().lock();
+    if let Some((health, parts, text)) = &*kept {
+        if *health == snap.health && Arc::ptr_eq(parts, &snap.parts) {
+            return Ok(Arc::clone(text));
+        }
+    }
+    let text: Arc<RawValue> =
+        Arc::from(serde_json::value::to_raw_value(&snap.view()).map_err(|e| {
+            microclaw_core::Error::internal(format!("cannot encode the summary: {e}"))
+        })?);
+    *kept = Some((snap.health.clone(), snap.parts.clone(), Arc::clone(&text)));
+    Ok(text)
+}
+
 /// [`status_snapshot`] as a JSON tree.
 pub async fn status(engine: &Engine) -> Result<Value> {
     to_tree(&status_snapshot(engine).await?.view())

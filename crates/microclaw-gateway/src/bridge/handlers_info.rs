@@ -13,7 +13,7 @@ pub async fn health(ctx: &MethodCtx, _: &Params<'_>) -> HandlerResult {
 
 /// Live counters around the cached summary parts (rebuilt only after a change).
 pub async fn status(ctx: &MethodCtx, _: &Params<'_>) -> HandlerResult {
-    Reply::serialized(&ops::status::status_snapshot(&ctx.engine).await?.view())
+    Ok(Reply::raw(ops::status::status_raw(&ctx.engine).await?))
 }
 
 pub async fn ping(ctx: &MethodCtx, _: &Params<'_>) -> HandlerResult {
