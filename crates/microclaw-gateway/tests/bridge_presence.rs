@@ -38,6 +38,17 @@ fn ids(list: &Value) -> Vec<String> {
         .collect()
 }
 
+/// GET `url` (with a bearer token when given): the status and the JSON body (null if none).
+async fn http_get(url: &str, token: Option<&str>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
 /// `system-presence` until it lists `n` clients (bounded: 100 tries, 50 ms apart).
 async fn wait_for_count(c: &mut Client, n: usize) -> Value {
     for _ in 0..100 {
@@ -134,38 +145,24 @@ async fn pushed_lists_stop_at_the_newest_few_and_system_presence_lists_everyone(
     assert_eq!(ids(&all)[0], "inst-20", "the newcomer is the newest");
 
     // HTTP: the same list with its total; read scope; bad limits refused.
-    let http = reqwest::Client::new();
-    let url = format!("http://{}/api/presence", srv.addr);
-    let r = http.get(&url).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    let base = format!("http://{}/api/presence", srv.addr);
+    let (status, body) = http_get(&base, Some(&token)).await;
+    assert_eq!(status, 200);
     assert_eq!(body["count"], 21, "{body}");
     assert_eq!(ids(&body["presence"]), ids(&all));
-    let r = http
-        .get(format!("{url}?limit=3"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    let body: Value = r.json().await.unwrap();
+    let (_, body) = http_get(&format!("{base}?limit=3"), Some(&token)).await;
     assert_eq!(
         (body["count"].clone(), ids(&body["presence"]).len()),
         (json!(21), 3)
     );
-    let r = http
-        .get(format!("{url}?limit=0"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = http_get(&format!("{base}?limit=0"), Some(&token)).await;
+    assert_eq!(status, 400);
     assert!(
         body.to_string()
             .contains("limit = 0: expected an integer from 1 to 2000"),
         "{body}"
     );
-    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(http_get(&base, None).await.0, 401);
 
     // Leaves: ten clients close, the list shrinks to the rest.
     for mut c in clients.drain(..10) {
