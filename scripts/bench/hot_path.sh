@@ -5,7 +5,8 @@
 #   session): req/s, server CPU per answered request (utime+stime deltas of /proc/PID/stat)
 #   and per returned row; the server's RSS while it holds 2,000 idle connections, first on the
 #   fresh gateway (the per-connection footprint) and again after the pipelined runs (what the
-#   runs left behind — allocator retention, caches, code pages — comes on top).
+#   runs left behind — allocator retention, caches, code pages — comes on top), and the RSS
+#   4 s after the fresh ones closed (the freed heap is returned 2 s after the last close).
 # Each pipelined figure is run BENCH_HOT_REPEAT times (3); the table shows the median.
 # The load client runs in its own process; the machine's load average is printed, because
 # other work on the same cores makes req/s noisy (CPU per request is the steadier figure).
@@ -45,6 +46,9 @@ idle() {
     --max-open-secs 90 | emit
 }
 idle hot_fresh
+# Once they closed (and none closed for 2 s), the freed heap goes back to the system.
+sleep 4
+echo "hot_fresh_idle_rss_after_close_kb=$(rss_kb "$GW")" | emit
 
 # pipe NAME METHOD [PARAMS]: REPEAT runs, each printing hot_NAME_pipe_* keys with a _rN suffix.
 pipe() {
@@ -87,6 +91,7 @@ for n in health status sessions_list chat_history; do
 done
 row "RSS at $(v hot_fresh_idle_opened)/$IDLE_CONNS idle, fresh (kB)" "$(v hot_fresh_idle_rss_held_kb)" "" ""
 row "  before them / anonymous part (kB)" "$(v hot_fresh_idle_rss_before_kb)" "$(v hot_fresh_idle_rss_anon_held_kb)" ""
+row "  4 s after they closed (kB)" "$(v hot_fresh_idle_rss_after_close_kb)" "" ""
 row "RSS at $(v hot_idle_opened)/$IDLE_CONNS idle, after the runs (kB)" "$(v hot_idle_rss_held_kb)" "" ""
 row "  before them / anonymous part (kB)" "$(v hot_idle_rss_before_kb)" "$(v hot_idle_rss_anon_held_kb)" ""
 echo "load average (1 min) start/end: $(v hot_loadavg_1m_start) / $(v hot_loadavg_1m_end), $(v hot_nproc) cores"
