@@ -241,7 +241,12 @@ impl Engine {
         self.started_at_ms
     }
     pub fn uptime_ms(&self) -> i64 {
-        (self.now_ms() - self.started_at_ms).max(0)
+        self.uptime_ms_at(self.now_ms())
+    }
+
+    /// Uptime at `now_ms` on the engine clock.
+    pub fn uptime_ms_at(&self, now_ms: i64) -> i64 {
+        (now_ms - self.started_at_ms).max(0)
     }
     /// Caps, prices and their use (`budgets`).
     pub fn budgets(&self) -> &Arc<crate::budgets::Budgets> {

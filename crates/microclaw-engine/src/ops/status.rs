@@ -34,6 +34,11 @@ pub struct Health {
 
 /// Memory only (counters kept by the store and the run registry): never waits on SQLite.
 pub fn health_snapshot(engine: &Engine) -> Health {
+    health_snapshot_at(engine, engine.now_ms())
+}
+
+/// [`health_snapshot`] at `now_ms` on the engine clock (one clock read for a caller that has it).
+pub fn health_snapshot_at(engine: &Engine, now_ms: i64) -> Health {
     Health {
         active_runs: engine.runs().active_runs(),
         connections: engine.presence().count(),
@@ -41,7 +46,7 @@ pub fn health_snapshot(engine: &Engine) -> Health {
         sessions: SessionCount {
             count: engine.session_count(),
         },
-        uptime_ms: engine.uptime_ms(),
+        uptime_ms: engine.uptime_ms_at(now_ms),
         version: VERSION,
     }
 }
@@ -122,9 +127,11 @@ impl StatusSnapshot {
 
 /// `status`: live counters plus the summary parts (rebuilt only after a change).
 pub async fn status_snapshot(engine: &Engine) -> Result<StatusSnapshot> {
-    let parts = status_cache::parts(engine).await?;
+    // One clock read for both (the counters themselves are read after the parts).
+    let now = engine.now_ms();
+    let parts = status_cache::parts_at(engine, now).await?;
     Ok(StatusSnapshot {
-        health: health_snapshot(engine),
+        health: health_snapshot_at(engine, now),
         parts,
     })
 }
