@@ -327,20 +327,18 @@ impl Loop<'_> {
         let mut tick =
             tokio::time::interval_at(Instant::now() + limits.tick_interval, limits.tick_interval);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let check_every = limits.idle_ping / 3;
-        let mut keepalive = tokio::time::interval_at(Instant::now() + check_every, check_every);
         let mut last_inbound = Instant::now();
         let mut last_ping: Option<Instant> = None;
-        // The credential recheck runs inside this loop (polled beside everything else, so a
-        // slow store never stalls it), at most one at a time: no task or timer of its own.
-        let mut recheck_every = tokio::time::interval_at(
-            Instant::now() + conn_access::RECHECK_EVERY,
-            conn_access::RECHECK_EVERY,
-        );
-        recheck_every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // One housekeeping timer: the credential recheck (every RECHECK_EVERY) and the
+        // keepalive check (a third of idle_ping), whichever is more often. The recheck runs
+        // inside this loop (polled beside everything else, so a slow store never stalls it),
+        // at most one at a time: no task or timer of its own.
+        let every = conn_access::RECHECK_EVERY.min(limits.idle_ping / 3);
+        let mut housekeeping = tokio::time::interval_at(Instant::now() + every, every);
+        housekeeping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut rechecking: Option<Pin<Box<dyn Future<Output = bool> + Send + '_>>> = None;
-        let shutdown_close = tokio::time::sleep(Duration::MAX / 4);
-        tokio::pin!(shutdown_close);
+        // Armed by the `shutdown` event only (most connections never need the timer).
+        let mut shutdown_close: Option<Pin<Box<tokio::time::Sleep>>> = None;
         let mut shutting_down = false;
         let (mut chat_open, mut engine_open) = (true, true);
         let writer_done = self.out.writer_done();
@@ -354,10 +352,6 @@ impl Loop<'_> {
                     rechecking = None;
                     if valid { Flow::Continue } else { Flow::Stop }
                 },
-                _ = recheck_every.tick() => {
-                    self.recheck_due.store(true, Ordering::Relaxed);
-                    Flow::Continue
-                },
                 ev = chat_rx.recv(), if chat_open => match ev {
                     Ok(ev) => conn_events::on_chat_event(&self.mctx, &self.out, &ev),
                     Err(RecvError::Closed) => { chat_open = false; Flow::Continue }
@@ -367,7 +361,7 @@ impl Loop<'_> {
                     Ok(EngineEvent::Shutdown { reason }) if !shutting_down => {
                         shutting_down = true;
                         self.out.event("shutdown", json!({"reason": reason}));
-                        shutdown_close.as_mut().reset(Instant::now() + limits.shutdown_close_after);
+                        shutdown_close = Some(Box::pin(tokio::time::sleep(limits.shutdown_close_after)));
                         Flow::Continue
                     }
                     Ok(EngineEvent::Closed) => {
@@ -407,7 +401,8 @@ impl Loop<'_> {
                     }
                 },
                 _ = tick.tick() => tick_snapshot::on_tick(&self.mctx, &self.out, self.snapshot_ticks),
-                _ = keepalive.tick() => {
+                _ = housekeeping.tick() => {
+                    self.recheck_due.store(true, Ordering::Relaxed);
                     if !reading {
                         // Not reading is our choice, not the client's silence.
                         last_inbound = Instant::now();
@@ -424,7 +419,7 @@ impl Loop<'_> {
                         Flow::Continue
                     }
                 }
-                _ = &mut shutdown_close => {
+                Some(()) = OptionFuture::from(shutdown_close.as_mut()), if shutdown_close.is_some() => {
                     self.out.close(CLOSE_GOING_AWAY, "server shutting down");
                     Flow::Stop
                 }
