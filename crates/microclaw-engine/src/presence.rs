@@ -56,6 +56,8 @@ pub struct PresencePage {
 #[derive(Debug)]
 pub struct Presence {
     entries: Mutex<BTreeMap<String, PresenceEntry>>,
+    /// `entries.len()`, changed under the same lock.
+    count: std::sync::atomic::AtomicUsize,
     version: AtomicU64,
     cached: Mutex<Option<(u64, PushedList)>>,
     pending: Arc<AtomicBool>,
@@ -66,6 +68,7 @@ impl Presence {
     pub fn new(events: broadcast::Sender<EngineEvent>) -> Presence {
         Presence {
             entries: Mutex::new(BTreeMap::new()),
+            count: std::sync::atomic::AtomicUsize::new(0),
             version: AtomicU64::new(0),
             cached: Mutex::new(None),
             pending: Arc::new(AtomicBool::new(false)),
@@ -75,13 +78,22 @@ impl Presence {
 
     /// Adds (or replaces) a connection's entry, keyed by its connection id.
     pub fn join(&self, conn_id: &str, entry: PresenceEntry) {
-        self.entries.lock().insert(conn_id.to_string(), entry);
+        let mut entries = self.entries.lock();
+        if entries.insert(conn_id.to_string(), entry).is_none() {
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
+        drop(entries);
         self.changed();
     }
 
     /// Removes a connection; true when it was present.
     pub fn leave(&self, conn_id: &str) -> bool {
-        let was = self.entries.lock().remove(conn_id).is_some();
+        let mut entries = self.entries.lock();
+        let was = entries.remove(conn_id).is_some();
+        if was {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+        drop(entries);
         if was {
             self.changed();
         }
@@ -92,8 +104,9 @@ impl Presence {
         self.entries.lock().values().cloned().collect()
     }
 
+    /// Connected clients (kept beside the map: `health` reads it on every call).
     pub fn count(&self) -> usize {
-        self.entries.lock().len()
+        self.count.load(Ordering::Relaxed)
     }
 
     /// Bumps on every join and leave (hello-ok's `stateVersion.presence`).
@@ -207,7 +220,11 @@ mod tests {
         assert_eq!(page.presence[0].instance_id, "c249");
         assert_eq!(page.presence[249].instance_id, "c0", "newest first");
         assert_eq!(p.page(3).presence.len(), 3);
+        p.join("conn7", entry(7));
+        assert_eq!(p.count(), 250, "a rejoin replaces, it does not count twice");
         assert!(p.leave("conn3"));
+        assert!(!p.leave("conn3"), "a second leave is nothing");
+        assert_eq!(p.count(), 249);
         assert!(!Arc::ptr_eq(&snap, &p.snapshot()), "a leave rebuilds it");
     }
 }
