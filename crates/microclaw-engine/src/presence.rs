@@ -37,11 +37,12 @@ pub struct PresenceEntry {
     pub ts: i64,
 }
 
-/// The pushed list, built once per change: as a JSON tree and as its serialized text.
+/// The pushed list, built once per change: as a JSON tree (hello-ok's snapshot) and as the
+/// `presence` event's payload text, `{"presence":[…]}` (written as is into every frame).
 #[derive(Debug, Clone)]
 pub struct PushedList {
     pub value: Arc<Value>,
-    pub json: Arc<str>,
+    pub event_payload: Arc<str>,
 }
 
 /// One read of the whole list.
@@ -130,10 +131,10 @@ impl Presence {
         }
         let entries = self.newest(PRESENCE_LIST_MAX);
         let value = serde_json::to_value(&entries).unwrap_or(Value::Array(vec![]));
-        let json: Arc<str> = value.to_string().into();
+        let event_payload: Arc<str> = format!("{{\"presence\":{value}}}").into();
         let list = PushedList {
             value: Arc::new(value),
-            json,
+            event_payload,
         };
         *self.cached.lock() = Some((v, list.clone()));
         list
@@ -212,8 +213,8 @@ mod tests {
         assert_eq!(list[0]["instanceId"], "c249", "newest first");
         assert_eq!(p.count(), 250, "the count is exact");
         assert!(Arc::ptr_eq(&snap, &p.snapshot()), "built once per change");
-        let text: Value = serde_json::from_str(&p.pushed().json).unwrap();
-        assert_eq!(&text, &*snap, "the text is the list");
+        let text: Value = serde_json::from_str(&p.pushed().event_payload).unwrap();
+        assert_eq!(text["presence"], *snap, "the event's text carries the list");
         let page = p.page(1000);
         assert_eq!(page.count, 250);
         assert_eq!(page.presence.len(), 250, "a page has them all");

@@ -83,12 +83,8 @@ pub fn is_fresh(engine: &Engine) -> bool {
         .is_some()
 }
 
-/// The status parts: from the cache while fresh, otherwise rebuilt (off the async workers).
-pub async fn parts(engine: &Engine) -> Result<Arc<StatusParts>> {
-    parts_at(engine, engine.now_ms()).await
-}
-
-/// [`parts`] with the engine clock already read (`now_ms`).
+/// The status parts at `now_ms` on the engine clock: from the cache while fresh, otherwise
+/// rebuilt (off the async workers).
 pub async fn parts_at(engine: &Engine, now_ms: i64) -> Result<Arc<StatusParts>> {
     let cache = engine.status_cache();
     // Read before building: a change during the build leaves the entry already stale.

@@ -5,7 +5,6 @@ use super::agent_events::{agent_delivery, agent_payload};
 use super::chat_events::chat_payload;
 use super::conn_access::REVOKED_REASON;
 use super::frames::Proto;
-use super::hello::presence_payload;
 use super::methods::MethodCtx;
 use super::outbound_queue::{Delivery, Outbound, CLOSE_POLICY};
 use microclaw_agent::{ChatEvent, ChatState};
@@ -56,7 +55,7 @@ pub fn on_engine_event(ctx: &MethodCtx, out: &Outbound, ev: EngineEvent) -> Flow
         }
         EngineEvent::PresenceChanged if readable => {
             let list = ctx.engine.presence().pushed();
-            out.event_raw_droppable("presence", &presence_payload(&list.json));
+            out.event_raw_droppable("presence", &list.event_payload);
         }
         EngineEvent::KeyRevoked { key_id } if ctx.principal.api_key_id() == Some(key_id) => {
             out.close(CLOSE_POLICY, REVOKED_REASON);

@@ -34,15 +34,6 @@ pub fn presence_json(engine: &Engine) -> Value {
     (*engine.presence().snapshot()).clone()
 }
 
-/// The `presence` event's payload, `{presence:[…]}`, around the list's JSON text.
-pub fn presence_payload(list_json: &str) -> String {
-    let mut text = String::with_capacity(list_json.len() + 14);
-    text.push_str(r#"{"presence":"#);
-    text.push_str(list_json);
-    text.push('}');
-    text
-}
-
 pub fn hello_ok(engine: &Engine, session: &Session, conn_id: &str, health: Value) -> Value {
     let cfg = &engine.config().server;
     let uptime = engine.uptime_ms();
