@@ -11,8 +11,9 @@
 # a fuzz target that does not build or that crashes is a FAIL.
 #
 # Knobs (environment): STABILITY_CYCLES (kill -9 cycles, default 20), STABILITY_FUZZ_SECONDS
-# (per fuzz target, default 20), STABILITY_SKIP_FUZZ=1, STABILITY_TIME_LIMIT (seconds for the
-# driver, default 540). Extra arguments go to the driver (e.g. --only crash,slo --seed 7).
+# (per fuzz target, default 20), STABILITY_SKIP_FUZZ=1, STABILITY_FREE_FUZZ_BUILD=1 (remove
+# fuzz/target once the fuzz runs are done, to give the driver the disk; CI sets it),
+# STABILITY_TIME_LIMIT (seconds for the driver, default 540). Extra arguments go to the driver (e.g. --only crash,slo --seed 7).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -113,6 +114,10 @@ else
       done
     fi
   fi
+fi
+
+if [[ "${STABILITY_FREE_FUZZ_BUILD:-0}" == "1" ]]; then
+  rm -rf fuzz/target
 fi
 
 # The driver in its own process group (so the trap can end it and its gateways), bounded.
