@@ -3,7 +3,7 @@
 # (WebKitWebDriver from Debian's webkit2gtk-driver, with TAURI_WEBVIEW_AUTOMATION=true).
 # Prints PASS/FAIL per check and "N passed, N failed"; exits non-zero on any failure.
 #
-#   tests/desktop/smoke.sh                 # builds target/debug/microclaw-desktop first (cargo build --workspace)
+#   tests/desktop/smoke.sh                 # builds target/debug/microclaw-desktop first (cargo build --workspace --bins --tests)
 #   MICROCLAW_DESKTOP_BIN=path/to/app tests/desktop/smoke.sh   # use a built binary as is
 #   SMOKE_SKIP_DEB=1 tests/desktop/smoke.sh   # skip the .deb check (tests/desktop/deb_check.sh)
 #
@@ -47,9 +47,12 @@ if [[ -z "${SMOKE_INSIDE:-}" ]]; then
   done
   "$(smoke_python)" -c 'import Xlib' 2>/dev/null || { echo "FAIL: python3-xlib is missing: run scripts/setup-linux.sh"; exit 1; }
   if [[ -z "${MICROCLAW_DESKTOP_BIN:-}" ]]; then
-    # --workspace: the same feature set as `cargo test --workspace`, so tauri is not rebuilt.
+    # --workspace --bins --tests: the same units and features as `cargo test --workspace`
+    # (with the tests selected, cargo unifies the dev-dependencies' features too), so nothing
+    # that the tests built is built again (a plain `cargo build` rebuilt tokio, tauri and every
+    # crate over them).
     echo "building the workspace (debug) for target/debug/microclaw-desktop…"
-    (cd "$root" && cargo build --workspace)
+    (cd "$root" && cargo build --workspace --bins --tests)
   fi
   export SMOKE_INSIDE=1
   status=0
