@@ -295,10 +295,10 @@ describe('MicroClaw Console in a browser', { concurrency: false }, () => {
     const note = page.getByTestId('presence-note');
     // Every socket counts (this page's own too) once the joins have reached the page.
     await page.waitForFunction((n) => {
-      const m = /Showing the newest 16 of (\d+)/.exec(document.querySelector('[data-testid="presence-note"]')?.textContent ?? '');
+      const m = /Showing the newest 8 of (\d+)/.exec(document.querySelector('[data-testid="presence-note"]')?.textContent ?? '');
       return m && Number(m[1]) >= n;
     }, extra + 1, { timeout: T });
-    assert.equal(await page.getByTestId('presence-row').count(), 16, 'the live list is the newest 16');
+    assert.equal(await page.getByTestId('presence-row').count(), 8, 'the live list is the newest 8');
     const total = Number(/of (\d+)/.exec(await note.textContent())[1]);
     await page.getByTestId('presence-show-all').click();
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="presence-row"]').length === n, total, { timeout: T });

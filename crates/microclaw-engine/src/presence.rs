@@ -20,7 +20,7 @@ use tokio::sync::broadcast;
 
 /// The most entries a pushed `presence` list carries (newest first); the health snapshot's
 /// `connections` gives the total, [`Presence::page`] the rest.
-pub const PRESENCE_LIST_MAX: usize = 16;
+pub const PRESENCE_LIST_MAX: usize = 8;
 /// The most entries one [`Presence::page`] returns.
 pub const PRESENCE_FULL_MAX: usize = 2000;
 /// Joins and leaves within this window produce one `presence` event.
