@@ -13,7 +13,8 @@
 # Knobs (environment): STABILITY_CYCLES (kill -9 cycles, default 20), STABILITY_FUZZ_SECONDS
 # (per fuzz target, default 20), STABILITY_SKIP_FUZZ=1, STABILITY_FREE_FUZZ_BUILD=1 (remove
 # fuzz/target once the fuzz runs are done, to give the driver the disk; CI sets it),
-# STABILITY_TIME_LIMIT (seconds for the driver, default 540). Extra arguments go to the driver (e.g. --only crash,slo --seed 7).
+# STABILITY_TIME_LIMIT (seconds for the driver, default 540). Extra arguments go to the driver
+# (e.g. --only crash,slo --seed 7).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
