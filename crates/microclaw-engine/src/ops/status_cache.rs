@@ -85,12 +85,11 @@ pub fn is_fresh(engine: &Engine) -> bool {
 
 /// The status parts at `now_ms` on the engine clock: from the cache while fresh, otherwise
 /// rebuilt (off the async workers).
-pub async fn parts_at(engine: &Engine, now_ms: i64) -> Result<Arc<StatusParts>> {
+pub async fn parts_at(engine: &Engine, now: i64) -> Result<Arc<StatusParts>> {
     let cache = engine.status_cache();
     // Read before building: a change during the build leaves the entry already stale.
     let version = engine.state_version();
     let count = engine.session_count();
-    let now = now_ms;
     if let Some(parts) = cache.fresh(version, count, now) {
         return Ok(parts);
     }
